@@ -3,6 +3,10 @@
  * to admit statements and the auditor uses it to re-check the whole log, so both apply exactly the
  * same rules. CONTRACT (types fixed by the lead; the rules are implemented by the audit helper).
  */
+import { decodePublicMultikey, didKeyVerificationMethod, publicKeyFromDidKey } from '../crypto/multikey.ts';
+import { AccordError, describeValue } from '../errors.ts';
+import { isRegistryType, typedStatement, type Statement } from '../statements/types.ts';
+import { checkPrinciplesCover } from '../statements/validate.ts';
 
 /** A DomainAttestation as the state keeps it. */
 export interface AttestationState {
@@ -57,4 +61,252 @@ export interface AccordInfo {
   version: number;
   title: string;
   principleNumbers: number[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rules. Pure and synchronous: the caller owns the state and commits the returned change.
+// ---------------------------------------------------------------------------------------------
+
+
+/**
+ * What the rules need to know about the log so far (entries at lower indexes only). Lookups are
+ * synchronous: the sequencer pre-loads the few rows a batch touches, the auditor keeps it in memory.
+ */
+export interface RegistryView {
+  /** `did:key:z6Mk...` of the registry's attestation key (DESIGN 6). */
+  readonly attestationDid: string;
+  /** The state of a DID that an earlier entry named, or null/undefined if none did. */
+  signatory(did: string): SignatoryState | null | undefined;
+  /** The AccordText whose entry has this digest, or null/undefined. */
+  accord(digest: string): AccordInfo | null | undefined;
+  /**
+   * The AccordText with this `id` (e.g. urn:accord:tech-sector:1), or null/undefined. Optional so a
+   * view can be written against the first contract; without it, ACCORD_DUPLICATE only catches a
+   * repeated digest (the caller then owns the id check).
+   */
+  accordById?(id: string): AccordInfo | null | undefined;
+}
+
+/** The new state of the one DID and/or accord an entry changes; the caller commits it. */
+export interface StateChange {
+  signatory?: SignatoryState;
+  accord?: AccordInfo;
+}
+
+export interface LogEntryRef {
+  /** 0-based leaf index the entry has (or will have) in the log. */
+  index: number;
+  statement: Statement;
+  /** DESIGN 2 digest of the canonical entry bytes. */
+  digest: string;
+}
+
+/** A DID that no entry named yet. */
+export function emptySignatory(did: string): SignatoryState {
+  return {
+    did,
+    membership: null,
+    delisted: false,
+    head: null,
+    headIndex: null,
+    accord: null,
+    name: null,
+    country: null,
+    links: null,
+    since: null,
+    updatedAt: null,
+    attestation: null,
+    notice: null,
+  };
+}
+
+function refuse(code: string, message: string, details?: Record<string, unknown>): never {
+  throw new AccordError(code, message, details === undefined ? undefined : { details });
+}
+
+/** The AccordText an `accord` member names, known at a lower index (DESIGN 8), else ACCORD_UNKNOWN. */
+function knownAccord(view: RegistryView, digest: string, index: number): AccordInfo {
+  const accord = view.accord(digest);
+  if (accord === null || accord === undefined || accord.index >= index) {
+    refuse('ACCORD_UNKNOWN', `accord ${describeValue(digest)} names no AccordText earlier in the log`);
+  }
+  return accord;
+}
+
+/**
+ * Applies one statement to the registry's state, or throws an AccordError naming the rule it
+ * breaks (DESIGN 2, 4, 7 admission order, 8 "Precisely"). Signatures are not checked here: the
+ * caller verifies the proof with `signingKeyFor(view, statement)` (before admission, or in bulk).
+ * The statement must have passed validateStatement.
+ */
+export function applyStatement(view: RegistryView, entry: LogEntryRef): StateChange {
+  const { index, digest } = entry;
+  const t = typedStatement(entry.statement);
+  // DESIGN 2: entry 0 of every log is the first accord.
+  if (index === 0 && t.kind !== 'AccordText') {
+    refuse('FIRST_ENTRY_NOT_ACCORD', `entry 0 must be an AccordText, got ${t.kind}`);
+  }
+  if (isRegistryType(t.kind)) checkRegistryIssuer(view, entry.statement);
+
+  switch (t.kind) {
+    case 'AccordText': {
+      const s = t.subject;
+      const sameDigest = view.accord(digest);
+      const sameId = view.accordById?.(s.id);
+      if ((sameDigest !== null && sameDigest !== undefined) || (sameId !== null && sameId !== undefined)) {
+        const at = (sameId ?? sameDigest) as AccordInfo;
+        refuse('ACCORD_DUPLICATE', `accord ${describeValue(s.id)} is already in the log at index ${at.index}`);
+      }
+      return {
+        accord: {
+          digest,
+          index,
+          id: s.id,
+          version: s.version,
+          title: s.title,
+          principleNumbers: s.principles.map((p) => p.number),
+        },
+      };
+    }
+
+    case 'DomainAttestation': {
+      const s = t.subject;
+      const prev = view.signatory(s.id) ?? emptySignatory(s.id);
+      return {
+        signatory: {
+          ...prev,
+          attestation: {
+            index,
+            digest,
+            documentDigest: s.documentDigest,
+            url: s.url,
+            observedAt: s.observedAt,
+            methods: s.verificationMethods.map((m) => ({ id: m.id, publicKeyMultibase: m.publicKeyMultibase })),
+          },
+        },
+      };
+    }
+
+    case 'RegistryNotice': {
+      const s = t.subject;
+      const prev = view.signatory(s.id);
+      // A notice is moderation of a listed organisation: it must have pledged at some point.
+      if (prev === null || prev === undefined || prev.membership === null) {
+        refuse('UNKNOWN_SIGNATORY', `a RegistryNotice names ${describeValue(s.id)}, which never pledged`);
+      }
+      if (s.action === 'delist' && prev.delisted) {
+        refuse('ALREADY_DELISTED', `${s.id} is already delisted (notice at index ${prev.notice?.index ?? '?'})`);
+      }
+      if (s.action === 'relist' && !prev.delisted) {
+        refuse('NOT_DELISTED', `a relist must follow a delist, and ${s.id} is not delisted`);
+      }
+      return {
+        signatory: { ...prev, delisted: s.action === 'delist', notice: { action: s.action, reason: s.reason, index } },
+      };
+    }
+
+    case 'AccordPledge':
+    case 'AccordWithdrawal': {
+      const s = t.subject;
+      const did = entry.statement.issuer;
+      const prev = view.signatory(did) ?? emptySignatory(did);
+      // Admission order of DESIGN 7: key, accord known, previous, then the withdrawal and
+      // delisting rules. The signature itself is the caller's (signingKeyFor + verifyProof).
+      attestedKey(prev, entry.statement.proof.verificationMethod);
+      const accord = knownAccord(view, s.accord, index);
+      if (t.kind === 'AccordPledge') checkPrinciplesCover(t.subject.principles, accord.principleNumbers);
+      if (s.previous !== prev.head) {
+        refuse(
+          'PREVIOUS_MISMATCH',
+          `previous is ${describeValue(s.previous)}, but the latest statement of ${did} is ${prev.head === null ? 'none (expected null)' : prev.head}`,
+          { head: prev.head },
+        );
+      }
+      if (prev.delisted) {
+        refuse('SIGNATORY_DELISTED', `${did} is delisted (notice at index ${prev.notice?.index ?? '?'}) and cannot submit until relisted`);
+      }
+      const validFrom = entry.statement.validFrom;
+      if (t.kind === 'AccordWithdrawal') {
+        if (prev.membership !== 'signatory') {
+          refuse('NOT_A_SIGNATORY', `only a current signatory can withdraw, and ${did} is ${prev.membership === 'withdrawn' ? 'withdrawn' : 'not a signatory'}`);
+        }
+        if (s.accord !== prev.accord) {
+          refuse('WITHDRAWAL_ACCORD_MISMATCH', `a withdrawal must name the accord of the latest pledge (${prev.accord}), got ${describeValue(s.accord)}`);
+        }
+        return { signatory: { ...prev, membership: 'withdrawn', head: digest, headIndex: index, updatedAt: validFrom } };
+      }
+      const p = t.subject;
+      return {
+        signatory: {
+          ...prev,
+          membership: 'signatory',
+          head: digest,
+          headIndex: index,
+          accord: p.accord,
+          // A pledge carries the whole profile: members it leaves out are cleared.
+          name: p.name,
+          country: p.country ?? null,
+          links: p.links === undefined ? null : { ...(p.links as Record<string, string>) },
+          // DESIGN 2: a later pledge by a current signatory keeps its date; re-joining resets it.
+          since: prev.membership === 'signatory' ? prev.since : validFrom,
+          updatedAt: validFrom,
+        },
+      };
+    }
+  }
+}
+
+/** DESIGN 6, 8: registry statements are issued by the attestation key, in did:key method form. */
+function checkRegistryIssuer(view: RegistryView, statement: Statement): void {
+  const kind = statement.type[1];
+  if (statement.issuer !== view.attestationDid) {
+    refuse('ISSUER_NOT_REGISTRY', `a ${kind} must be issued by the registry's attestation key ${view.attestationDid}, got ${describeValue(statement.issuer)}`);
+  }
+  const method = statement.proof.verificationMethod;
+  const expected = registryMethod(view);
+  if (method !== expected) {
+    refuse('ISSUER_NOT_REGISTRY', `a ${kind} must be signed with ${expected}, got ${describeValue(method)}`);
+  }
+}
+
+function registryMethod(view: RegistryView): string {
+  try {
+    return didKeyVerificationMethod(publicKeyFromDidKey(view.attestationDid));
+  } catch (cause) {
+    throw new AccordError('BAD_DID_KEY', `the registry's attestation key is not an Ed25519 did:key: ${describeValue(view.attestationDid)}`, { cause });
+  }
+}
+
+/** DESIGN 4: the method must be listed in the DID's latest DomainAttestation. */
+function attestedKey(state: SignatoryState, method: string): Uint8Array {
+  const att = state.attestation;
+  const found = att?.methods.find((m) => m.id === method);
+  if (att === null || found === undefined) {
+    refuse(
+      'KEY_NOT_ATTESTED',
+      att === null
+        ? `no DomainAttestation for ${state.did} precedes this statement, so ${describeValue(method)} is not attested`
+        : `${describeValue(method)} is not listed in the latest DomainAttestation of ${state.did} (index ${att.index})`,
+    );
+  }
+  try {
+    return decodePublicMultikey(found.publicKeyMultibase);
+  } catch (cause) {
+    throw new AccordError('KEY_NOT_ATTESTED', `the attested key of ${method} is not an Ed25519 Multikey`, { cause });
+  }
+}
+
+/**
+ * The public key that must have made this statement's proof: the attestation key for registry
+ * statements, the attested method's key for a signatory's. Throws ISSUER_NOT_REGISTRY or
+ * KEY_NOT_ATTESTED; the sequencer (before admission) and the auditor (in bulk) both use it, so
+ * they choose the key the same way.
+ */
+export function signingKeyFor(view: RegistryView, statement: Statement): Uint8Array {
+  if (isRegistryType(statement.type[1])) {
+    checkRegistryIssuer(view, statement);
+    return publicKeyFromDidKey(view.attestationDid);
+  }
+  const state = view.signatory(statement.issuer) ?? emptySignatory(statement.issuer);
+  return attestedKey(state, statement.proof.verificationMethod);
 }

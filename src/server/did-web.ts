@@ -1,0 +1,310 @@
+/**
+ * did:web resolution for admission (DESIGN section 4). Fetching a document named by a stranger is
+ * hostile territory, so the fetch is guarded:
+ *
+ * - https only; http only for hosts the operator maps in DID_WEB_HOSTS;
+ * - no redirects: a 3xx is a refusal (DID_WEB_REDIRECT), never followed;
+ * - 5 s for the whole fetch, connect to last byte (DID_WEB_TIMEOUT);
+ * - at most 64 KiB, counted while streaming (DID_WEB_TOO_LARGE);
+ * - content type application/json, application/did+json or application/did+ld+json (DESIGN 7);
+ * - no connection to any address that is not global unicast (loopback, private, link-local,
+ *   unique-local, multicast, unspecified, reserved...), except operator-mapped hosts. The check runs
+ *   at connect time on every address the resolver returns, and the socket connects only to the
+ *   addresses checked, so a DNS answer that changes between check and use (rebinding) cannot slip
+ *   through (DID_WEB_FORBIDDEN_ADDRESS).
+ *
+ * Every failure is an AccordError with a DID_WEB_* code: the document is the signatory's problem,
+ * answered with a 4xx (DESIGN 7).
+ */
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { Agent, buildConnector, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { digestOf } from '../core/bytes.ts';
+import { decodePublicMultikey } from '../core/crypto/multikey.ts';
+import { AccordError, describeValue, isAccordError } from '../core/errors.ts';
+import { parseStrictJson } from '../core/json/strict-parse.ts';
+import { domainOfDidWeb, isDidWebMethodOf } from '../core/statements/did.ts';
+import type { AttestedMethod } from '../core/statements/types.ts';
+import { mappedDocumentUrl } from '../config.ts';
+
+export const DID_WEB_TIMEOUT_MS = 5000;
+export const DID_WEB_MAX_BYTES = 65536;
+/** DESIGN 7: the media types a did.json may be served as. */
+export const DID_DOCUMENT_MEDIA_TYPES = ['application/json', 'application/did+json', 'application/did+ld+json'] as const;
+
+export interface DidWebDocument {
+  /** The URL actually fetched (recorded in the DomainAttestation). */
+  url: string;
+  /** The bytes served, unchanged. */
+  bytes: Uint8Array;
+  /** `sha256:` + hex of those bytes. */
+  documentDigest: string;
+  /** Ed25519 Multikey methods referenced from assertionMethod, ids in full form. */
+  methods: AttestedMethod[];
+}
+
+export type DidWebFetch = (did: string) => Promise<DidWebDocument>;
+
+/** Node's dns.lookup signature, injectable so tests can make a public-looking name resolve anywhere. */
+export type LookupFn = (
+  hostname: string,
+  options: LookupOptions & { all: true },
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+export interface DidWebFetcherOptions {
+  /** Operator-mapped hosts: domain -> base URL (DESIGN 4). */
+  hosts: ReadonlyMap<string, URL>;
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** Resolver for unmapped hosts; default dns.lookup. */
+  lookup?: LookupFn;
+}
+
+export interface DidWebFetcher {
+  fetch: DidWebFetch;
+  close(): Promise<void>;
+}
+
+/** The URL to fetch for a signatory DID and whether the operator mapped it. */
+export function didDocumentUrl(did: string, hosts: ReadonlyMap<string, URL>): { url: URL; mapped: boolean } {
+  const domain = domainOfDidWeb(did);
+  if (domain === null) {
+    throw new AccordError('DID_WEB_BAD_DID', `not a signatory did:web (a bare domain): ${describeValue(did)}`);
+  }
+  const base = hosts.get(domain);
+  if (base !== undefined) return { url: mappedDocumentUrl(base), mapped: true };
+  // did:web method spec, "Read (Resolve)": no path -> https://<domain>/.well-known/did.json
+  return { url: new URL(`https://${domain}/.well-known/did.json`), mapped: false };
+}
+
+/**
+ * True only for global unicast addresses. ipaddr.js classifies every special-purpose block
+ * (RFC 6890 registry: loopback, private, linkLocal, uniqueLocal, multicast, unspecified,
+ * carrierGradeNat, reserved, 6to4/teredo/NAT64 embeddings...) as something other than 'unicast'.
+ * An IPv4-mapped IPv6 address is judged as the IPv4 address it maps to.
+ */
+export function isPublicAddress(address: string): boolean {
+  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    addr = ipaddr.parse(address);
+  } catch {
+    return false;
+  }
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+    addr = (addr as ipaddr.IPv6).toIPv4Address();
+  }
+  return addr.range() === 'unicast';
+}
+
+function forbidden(host: string, address: string): AccordError {
+  return new AccordError('DID_WEB_FORBIDDEN_ADDRESS', `${host} resolves to ${address}, which is not a public address; the registry does not connect there`, {
+    details: { host, address },
+  });
+}
+
+/** A resolver that refuses the whole name if ANY address it has is not public. */
+function guardedLookup(base: LookupFn) {
+  return (
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    base(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      if (!Array.isArray(addresses) || addresses.length === 0) {
+        return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+      }
+      for (const a of addresses) {
+        if (!isPublicAddress(a.address)) return callback(forbidden(hostname, a.address) as unknown as NodeJS.ErrnoException, []);
+      }
+      if (options.all === true) return callback(null, addresses);
+      const first = addresses[0] as LookupAddress;
+      return callback(null, first.address, first.family);
+    });
+  };
+}
+
+/** Finds the first AccordError or a known cause along an error's cause chain. */
+function findCause(e: unknown, test: (x: unknown) => boolean): unknown {
+  let cur: unknown = e;
+  for (let i = 0; i < 8 && cur !== undefined && cur !== null; i++) {
+    if (test(cur)) return cur;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function errorText(e: unknown): string {
+  const code = (e as { code?: unknown })?.code;
+  const msg = e instanceof Error ? e.message : String(e);
+  return typeof code === 'string' ? `${code}: ${msg}` : msg;
+}
+
+/**
+ * Parses a DID document (strict JSON) and returns the methods that count (DESIGN 2 and 4):
+ * entries of `verificationMethod` of type `Multikey` with an Ed25519 `publicKeyMultibase`, whose id
+ * belongs to the DID and is referenced from `assertionMethod` (by full id or as a relative `#frag`).
+ * Ids are returned in full form, in document order, each once.
+ */
+export function methodsFromDidDocument(did: string, bytes: Uint8Array): AttestedMethod[] {
+  let doc: unknown;
+  try {
+    doc = parseStrictJson(bytes, { maxBytes: DID_WEB_MAX_BYTES });
+  } catch (cause) {
+    if (!isAccordError(cause)) throw cause;
+    throw new AccordError('DID_WEB_BAD_DOCUMENT', `the DID document is not strict JSON: ${cause.message}`, { cause });
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new AccordError('DID_WEB_BAD_DOCUMENT', 'the DID document is not a JSON object');
+  }
+  const d = doc as Record<string, unknown>;
+  // DID Core 5.1.1 / did:web: the document served must be about the DID that was resolved.
+  if (d.id !== did) {
+    throw new AccordError('DID_WEB_BAD_DOCUMENT', `the DID document's id must be ${did}, got ${describeValue(d.id)}`);
+  }
+  const full = (ref: string): string => (ref.startsWith('#') ? did + ref : ref);
+  const vms = d.verificationMethod ?? [];
+  const am = d.assertionMethod ?? [];
+  if (!Array.isArray(vms)) throw new AccordError('DID_WEB_BAD_DOCUMENT', 'verificationMethod must be an array');
+  if (!Array.isArray(am)) throw new AccordError('DID_WEB_BAD_DOCUMENT', 'assertionMethod must be an array');
+  // Only references count (DESIGN 4: assertionMethod "references" the listed methods); a method
+  // embedded in assertionMethod is not in verificationMethod and is ignored.
+  const asserted = new Set(am.filter((r): r is string => typeof r === 'string').map(full));
+  const seen = new Map<string, string>();
+  const out: AttestedMethod[] = [];
+  for (const vm of vms) {
+    if (typeof vm !== 'object' || vm === null || Array.isArray(vm)) continue;
+    const m = vm as Record<string, unknown>;
+    if (typeof m.id !== 'string') continue;
+    const id = full(m.id);
+    if (!isDidWebMethodOf(id, did) || m.type !== 'Multikey') continue;
+    try {
+      decodePublicMultikey(m.publicKeyMultibase);
+    } catch (e) {
+      if (isAccordError(e)) continue; // not an Ed25519 Multikey: does not count (DESIGN 4)
+      throw e;
+    }
+    const key = m.publicKeyMultibase as string;
+    const prior = seen.get(id);
+    if (prior !== undefined) {
+      // DID Core 5.2: method ids are unique; two keys under one id would make the attestation ambiguous.
+      if (prior !== key) throw new AccordError('DID_WEB_BAD_DOCUMENT', `verificationMethod ${id} is listed twice with different keys`);
+      continue;
+    }
+    seen.set(id, key);
+    if (asserted.has(id)) out.push({ id, publicKeyMultibase: key });
+  }
+  return out;
+}
+
+function mediaTypeOf(header: string | string[] | undefined): string {
+  const v = Array.isArray(header) ? header[0] : header;
+  return (v ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Builds the guarded fetcher; close() releases its connection pools. */
+export function createDidWebFetcher(opts: DidWebFetcherOptions): DidWebFetcher {
+  const timeoutMs = opts.timeoutMs ?? DID_WEB_TIMEOUT_MS;
+  const maxBytes = opts.maxBytes ?? DID_WEB_MAX_BYTES;
+  const baseLookup: LookupFn = opts.lookup ?? ((h, o, cb) => dnsLookup(h, o, cb));
+  const connectUnguarded = buildConnector({ timeout: timeoutMs });
+  const connectGuarded = buildConnector({ timeout: timeoutMs, lookup: guardedLookup(baseLookup) });
+  // An IP literal never reaches the resolver (net.connect skips lookup), so it is checked here.
+  const guardedConnector: buildConnector.connector = (options, callback) => {
+    const host = options.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(host) !== 0 && !isPublicAddress(host)) {
+      callback(forbidden(host, host), null);
+      return;
+    }
+    connectGuarded(options, callback);
+  };
+  const guarded = new Agent({ connect: guardedConnector });
+  const mapped = new Agent({ connect: connectUnguarded });
+
+  async function fetchDocument(did: string): Promise<DidWebDocument> {
+    const { url, mapped: isMapped } = didDocumentUrl(did, opts.hosts);
+    if (!isMapped && url.protocol !== 'https:') {
+      throw new AccordError('DID_WEB_FETCH_FAILED', `did:web documents are fetched over https only, not ${url.href}`);
+    }
+    const dispatcher: Dispatcher = isMapped ? mapped : guarded;
+    const signal = AbortSignal.timeout(timeoutMs);
+    const where = url.href;
+    const timedOut = () => new AccordError('DID_WEB_TIMEOUT', `fetching ${where} took longer than ${timeoutMs} ms`, { details: { url: where } });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: 'GET',
+        dispatcher,
+        signal,
+        headers: { accept: 'application/did+json, application/did+ld+json, application/json' },
+      });
+    } catch (e) {
+      if (signal.aborted) throw timedOut();
+      const known = findCause(e, (x) => isAccordError(x));
+      if (known !== undefined) throw known;
+      throw new AccordError('DID_WEB_FETCH_FAILED', `could not fetch ${where}: ${errorText(e)}`, { cause: e, details: { url: where } });
+    }
+    try {
+      const status = res.statusCode;
+      if (status >= 300 && status < 400) {
+        // DESIGN 4: redirects are not followed; the document must be served where did:web says.
+        const loc = res.headers.location;
+        throw new AccordError('DID_WEB_REDIRECT', `${where} answered ${status} (a redirect${loc ? ` to ${describeValue(String(loc))}` : ''}); the registry does not follow redirects`, {
+          details: { url: where, status },
+        });
+      }
+      if (status === 404 || status === 410) {
+        throw new AccordError('DID_WEB_NOT_FOUND', `${where} answered ${status}: no DID document is published there`, { details: { url: where, status } });
+      }
+      if (status !== 200) {
+        throw new AccordError('DID_WEB_FETCH_FAILED', `${where} answered HTTP ${status}, expected 200`, { details: { url: where, status } });
+      }
+      const type = mediaTypeOf(res.headers['content-type']);
+      if (!(DID_DOCUMENT_MEDIA_TYPES as readonly string[]).includes(type)) {
+        throw new AccordError('DID_WEB_BAD_CONTENT_TYPE', `${where} served ${describeValue(type || '(no content type)')}, expected one of ${DID_DOCUMENT_MEDIA_TYPES.join(', ')}`, {
+          details: { url: where, contentType: type },
+        });
+      }
+      const tooLarge = (n: string) =>
+        new AccordError('DID_WEB_TOO_LARGE', `${where} served ${n} bytes, more than the ${maxBytes}-byte limit`, { details: { url: where, limit: maxBytes } });
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(String(declared));
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      for await (const chunk of res.body) {
+        const c = chunk as Uint8Array;
+        total += c.length;
+        if (total > maxBytes) throw tooLarge(`more than ${maxBytes}`);
+        chunks.push(c);
+      }
+      const bytes = new Uint8Array(total);
+      let o = 0;
+      for (const c of chunks) {
+        bytes.set(c, o);
+        o += c.length;
+      }
+      const methods = methodsFromDidDocument(did, bytes);
+      return { url: where, bytes, documentDigest: digestOf(bytes), methods };
+    } catch (e) {
+      if (!res.body.destroyed) {
+        // Abandon the rest of the body; destroy() reports an abort on the stream itself.
+        res.body.on('error', () => {});
+        res.body.destroy();
+      }
+      if (isAccordError(e)) throw e;
+      if (signal.aborted) throw timedOut();
+      throw new AccordError('DID_WEB_FETCH_FAILED', `could not read ${where}: ${errorText(e)}`, { cause: e, details: { url: where } });
+    }
+  }
+
+  return {
+    fetch: fetchDocument,
+    async close() {
+      await Promise.all([guarded.close(), mapped.close()]);
+    },
+  };
+}

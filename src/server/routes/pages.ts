@@ -1,0 +1,260 @@
+/**
+ * The pages people read (DESIGN 7): server-rendered HTML that works without JavaScript. Thin
+ * handlers: each asks the read model for plain data and renders one view. Unknown domains and
+ * indexes throw NOT_FOUND, which the app's error handler renders with `renderErrorPage`.
+ */
+import express from 'express';
+import type { Response, Router } from 'express';
+import type { SignatoryStatus } from '../../core/audit/registry-state.ts';
+import { AccordError, describeValue } from '../../core/errors.ts';
+import { didWebFromDomain } from '../../core/statements/did.ts';
+import { assetsRouter } from '../assets.ts';
+import { readModelFor, siteUrlOf, type RouteDeps, type SignatoryView } from '../read-model.ts';
+import { views, type LayoutData, type ViewName } from '../views.ts';
+import { badgeInfo } from './feeds.ts';
+
+function render(res: Response, view: ViewName, data: LayoutData & Record<string, unknown>): void {
+  res.type('html').send(views.render(view, data));
+}
+
+function notFound(message: string): AccordError {
+  return new AccordError('NOT_FOUND', message);
+}
+
+export const SIGNATORIES_PER_PAGE = 50;
+export const ENTRIES_PER_PAGE = 50;
+const MAX_QUERY_LENGTH = 200;
+const STATUS_FILTERS = ['current', 'withdrawn', 'delisted', 'all'] as const;
+type StatusFilter = (typeof STATUS_FILTERS)[number];
+
+/** A positive page number from the query string; anything else is page 1. */
+function pageParam(v: unknown): number {
+  if (typeof v !== 'string' || !/^[1-9][0-9]{0,6}$/.test(v)) return 1;
+  return Number(v);
+}
+
+function queryString(params: Record<string, string | number | undefined>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') u.set(k, String(v));
+  const s = u.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+function pagination(path: string, page: number, pages: number, params: Record<string, string | undefined>) {
+  return {
+    page,
+    pages,
+    prevHref: page > 1 ? `${path}${queryString({ ...params, page: page - 1 === 1 ? undefined : page - 1 })}` : null,
+    nextHref: page < pages ? `${path}${queryString({ ...params, page: page + 1 })}` : null,
+  };
+}
+
+const LINK_LABELS: Readonly<Record<string, string>> = {
+  website: 'Website',
+  securityTxt: 'security.txt',
+  disclosurePolicy: 'Vulnerability disclosure policy',
+  patchPolicy: 'Security patch policy',
+};
+
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+
+function countryName(code: string): string {
+  try {
+    const name = regionNames.of(code);
+    return name === undefined || name === code ? code : `${name} (${code})`;
+  } catch {
+    return code;
+  }
+}
+
+function signatoryPage(s: SignatoryView, site: string, logKey: string) {
+  const profile: { label: string; value: string; href?: string }[] = [];
+  if (s.country !== null) profile.push({ label: 'Country', value: countryName(s.country) });
+  for (const l of s.links) profile.push({ label: LINK_LABELS[l.key] ?? l.key, value: l.url, href: l.url });
+  const pagePath = `/signatories/${s.domain}`;
+  const bundlePath = `${pagePath}/proof.json`;
+  const file = `${s.domain}-proof.json`;
+  const badge = s.status === null ? null : badgeInfo(s.status, s.since);
+  return {
+    title: s.domain,
+    description: `${s.domain} and the tech-sector accord: status, statements and proofs.`,
+    nav: 'signatories',
+    script: '/assets/verify-bundle.js',
+    domain: s.domain,
+    did: s.did,
+    name: s.name,
+    status: s.status ?? 'none',
+    statusClass: s.status ?? 'none',
+    since: s.since,
+    accord: s.accord === null ? null : { ...s.accord, principleCount: s.accord.principles.length },
+    withdrawal: s.withdrawal,
+    notice: s.status === 'delisted' ? s.notice : null,
+    profile,
+    statements: s.history,
+    keys: s.keys,
+    attestations: s.attestations,
+    bundlePath,
+    logKey,
+    downloadCommand: `curl -fsS -o ${file} ${site}${bundlePath}`,
+    verifyCommand: `npx accord-verify ${file} --log-key ${logKey}`,
+    badge:
+      badge === null
+        ? null
+        : {
+            path: `${pagePath}/badge.svg`,
+            alt: badge.alt,
+            width: badge.width,
+            snippet: `<a href="${site}${pagePath}"><img src="${site}${pagePath}/badge.svg" alt="${badge.alt}" height="20"></a>`,
+          },
+  };
+}
+
+export function pagesRouter(deps: RouteDeps): Router {
+  const model = readModelFor(deps);
+  const router = express.Router();
+  router.use(assetsRouter());
+
+  router.get('/', async (req, res) => {
+    const [counts, checkpoint, accords, recent] = await Promise.all([model.counts(), model.latestCheckpoint(), model.accords(), model.recentEvents(8)]);
+    const current = accords[accords.length - 1] ?? null;
+    render(res, 'home', {
+      title: 'The tech-sector accord',
+      description: 'Digital Switzerland: 100% defense, 0% offense. A public, verifiable registry of technology companies that pledge to stay out of cyberwar.',
+      nav: '',
+      counts,
+      checkpoint,
+      accord: current,
+      recent,
+      verifyCommand: `npx accord-verify ${siteUrlOf(req)} --log-key ${model.keys.logKey}`,
+    });
+  });
+
+  router.get('/accord', async (_req, res) => {
+    const accords = await model.accords();
+    const current = accords[accords.length - 1] ?? null;
+    render(res, 'accord', {
+      title: current?.title ?? 'The accord',
+      nav: 'accord',
+      current,
+      accords: [...accords].reverse(),
+      older: accords.slice(0, -1).reverse(),
+    });
+  });
+
+  router.get('/signatories', async (req, res) => {
+    const rawQ = typeof req.query.q === 'string' ? req.query.q : '';
+    const q = rawQ.trim().slice(0, MAX_QUERY_LENGTH);
+    const rawStatus = typeof req.query.status === 'string' ? req.query.status : '';
+    // Searching looks everywhere unless a status is chosen: a reader looking for a name wants to
+    // find it even if that organisation withdrew.
+    const status: StatusFilter = (STATUS_FILTERS as readonly string[]).includes(rawStatus) ? (rawStatus as StatusFilter) : q === '' ? 'current' : 'all';
+    const filter: SignatoryStatus | 'all' = status === 'current' ? 'signatory' : status;
+    const page = pageParam(req.query.page);
+    const { items, total } = await model.listSignatories({ q, status: filter, limit: SIGNATORIES_PER_PAGE, offset: (page - 1) * SIGNATORIES_PER_PAGE });
+    const pages = Math.max(1, Math.ceil(total / SIGNATORIES_PER_PAGE));
+    const captions: Record<StatusFilter, string> = {
+      current: 'Current signatories',
+      withdrawn: 'Organisations that withdrew',
+      delisted: 'Organisations delisted by the registry',
+      all: 'All organisations that ever signed',
+    };
+    render(res, 'signatories', {
+      title: q === '' ? 'Signatories' : `Signatories matching “${q}”`,
+      nav: 'signatories',
+      q,
+      status,
+      items,
+      total,
+      caption: `${captions[status]}${pages > 1 ? `, page ${page} of ${pages}` : ''}`,
+      pagination: pagination('/signatories', page, pages, { q, status: rawStatus === '' ? undefined : status }),
+    });
+  });
+
+  router.get('/signatories/:domain', async (req, res) => {
+    const domain = String(req.params.domain);
+    if (didWebFromDomain(domain) === null) {
+      const lower = domain.toLowerCase();
+      if (lower !== domain && didWebFromDomain(lower) !== null) {
+        res.redirect(301, `/signatories/${lower}`);
+        return;
+      }
+      throw notFound(`${describeValue(domain)} is not a domain a signatory can have.`);
+    }
+    const s = await model.signatory(domain);
+    if (s === null) throw notFound(`No organisation with the domain ${domain} is in the registry.`);
+    render(res, 'signatory', signatoryPage(s, siteUrlOf(req), model.keys.logKey));
+  });
+
+  router.get('/log', async (req, res) => {
+    const [size, checkpoint, checkpoints] = await Promise.all([model.entryCount(), model.latestCheckpoint(), model.recentCheckpoints(10)]);
+    const pages = Math.max(1, Math.ceil(size / ENTRIES_PER_PAGE));
+    const page = Math.min(pageParam(req.query.page), pages);
+    const before = size - (page - 1) * ENTRIES_PER_PAGE;
+    const entries = size === 0 ? [] : await model.recentEntries(ENTRIES_PER_PAGE, before);
+    const first = entries[entries.length - 1]?.index;
+    const last = entries[0]?.index;
+    render(res, 'log', {
+      title: 'The log',
+      nav: 'log',
+      checkpoint,
+      checkpoints,
+      entries,
+      entriesCaption: first === undefined ? 'Entries' : `Entries ${first} to ${last}, newest first`,
+      pagination: pagination('/log', page, pages, {}),
+    });
+  });
+
+  router.get('/log/entries/:index', async (req, res) => {
+    const raw = String(req.params.index);
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+      throw notFound(`${describeValue(raw)} is not a log index.`);
+    }
+    const e = await model.entry(Number(raw));
+    if (e === null) throw notFound(`The log has no entry ${raw}.`);
+    render(res, 'entry', {
+      title: `Entry ${e.index}`,
+      nav: 'log',
+      index: e.index,
+      type: e.type,
+      domain: e.domain,
+      issuer: e.issuer,
+      registryIssued: e.issuer === model.keys.attestationKey,
+      validFrom: e.validFrom,
+      digest: e.digest,
+      byteLength: e.bytes.length,
+      pretty: e.pretty,
+      canonical: e.canonical,
+      proof: e.proof?.text ?? null,
+      proofSize: e.proof?.size ?? null,
+    });
+  });
+
+  router.get('/join', (req, res) => {
+    const site = siteUrlOf(req);
+    const logKey = model.keys.logKey;
+    render(res, 'join', {
+      title: 'Sign the accord',
+      nav: 'join',
+      keygenCommand: 'npx accord-keygen --did did:web:example.com --out key.json',
+      didUrl: 'https://example.com/.well-known/did.json',
+      pledgeCommand: `npx accord-sign pledge --key key.json --registry ${site} --log-key ${logKey} \\\n  --name "Example Corp" --country CH --website https://example.com/ \\\n  --security-txt https://example.com/.well-known/security.txt`,
+      updateCommand: `npx accord-sign pledge --key key.json --registry ${site} --log-key ${logKey} --patch-policy https://example.com/patches`,
+      rotateCommand: `npx accord-keygen --did did:web:example.com --out key-new.json --did-json did.json\n# publish the updated did.json, then:\nnpx accord-sign pledge --key key-new.json --registry ${site} --log-key ${logKey}`,
+      withdrawCommand: `npx accord-sign withdraw --key key.json --registry ${site} --log-key ${logKey} --reason "Why we withdraw"`,
+      logKey: `--log-key ${logKey}`,
+    });
+  });
+
+  router.get('/about', (req, res) => {
+    const site = siteUrlOf(req);
+    render(res, 'about', {
+      title: 'About and audit',
+      nav: 'about',
+      keys: model.keys,
+      verifyCommand: `npx accord-verify ${site} --log-key ${model.keys.logKey} --state accord-state.txt`,
+      exportCommand: `npx accord-export --registry ${site} --out accord-mirror/\nnpx accord-verify accord-mirror/ --log-key ${model.keys.logKey}`,
+    });
+  });
+
+  return router;
+}
