@@ -18,7 +18,13 @@ export default tseslint.config(
     // The core must run in a browser: no Node built-ins, no server libraries.
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'crypto', 'express', 'kysely', 'better-sqlite3', 'pg', 'undici'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['fs', 'path', 'crypto', 'os', 'http', 'https', 'express', 'kysely', 'better-sqlite3', 'pg', 'undici'],
+          patterns: ['node:*'],
+        },
+      ],
     },
   },
   {

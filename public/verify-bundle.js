@@ -46,8 +46,8 @@ async function run() {
     `Checkpoint of ${v.origin}, size ${v.size}, root ${v.root}: signature valid under the registry's log key${v.pinned ? '' : ' (taken from the bundle, not pinned)'}.`,
   ];
   for (const e of v.entries) {
-    const what = e.type ? `${e.type} ` : '';
-    lines.push(`${e.ok ? '✓' : '✗'} Entry ${e.index} ${what}: ${e.message}${e.code ? ` (${e.code})` : ''}`);
+    const what = e.type ? ` (${e.type})` : '';
+    lines.push(`${e.ok ? '✓' : '✗'} Entry ${e.index}${what}: ${e.message}${e.code ? ` [${e.code}]` : ''}`);
   }
   if (v.ok) {
     show('ok', `Verified in your browser: all ${v.entries.length} entries of the proof bundle are in the log and correctly signed.`, lines);

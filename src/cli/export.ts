@@ -20,7 +20,7 @@
  */
 import { access, mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { loadConfig } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
 import { utf8 } from '../core/bytes.ts';
 import { decodePublicMultikey, didKeyFromPublicKey } from '../core/crypto/multikey.ts';
 import { AccordError } from '../core/errors.ts';
@@ -62,12 +62,11 @@ export function httpSource(root: string): MirrorSource {
 }
 
 /**
- * The registry's own database, configured as for `npm start` (DATA_DIR, DATABASE_URL), read through
- * the server's own log reader. Only public data is read: no registry key file is needed. A data
- * directory without a registry is refused rather than silently given a new, empty database.
+ * Refuses (REGISTRY_NOT_FOUND) a configuration that names no existing registry, so that the
+ * operator's tools never create a new, empty registry by mistake (a wrong DATA_DIR). Shared with
+ * accord-admin.
  */
-export async function databaseSource(env: Readonly<Record<string, string | undefined>>): Promise<MirrorSource> {
-  const config = loadConfig(env);
+export async function assertRegistryExists(config: Config): Promise<void> {
   if (config.databaseUrl === null) {
     const file = join(config.dataDir, SQLITE_FILE);
     try {
@@ -79,12 +78,28 @@ export async function databaseSource(env: Readonly<Record<string, string | undef
   const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
     const meta = await getAllMeta(handle.db);
-    const origin = meta[META_ORIGIN];
-    const logPublic = meta[META_LOG_PUBLIC_KEY];
-    const attestationPublic = meta[META_ATTESTATION_PUBLIC_KEY];
-    if (origin === undefined || logPublic === undefined || attestationPublic === undefined) {
+    if (meta[META_ORIGIN] === undefined || meta[META_LOG_PUBLIC_KEY] === undefined || meta[META_ATTESTATION_PUBLIC_KEY] === undefined) {
       throw new AccordError('REGISTRY_NOT_FOUND', `the database ${handle.location} holds no registry yet (start it once with npm start)`);
     }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The registry's own database, configured as for `npm start` (DATA_DIR, DATABASE_URL), read through
+ * the server's own log reader. Only public data is read: no registry key file is needed. A data
+ * directory without a registry is refused rather than silently given a new, empty database.
+ */
+export async function databaseSource(env: Readonly<Record<string, string | undefined>>): Promise<MirrorSource> {
+  const config = loadConfig(env);
+  await assertRegistryExists(config);
+  const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  try {
+    const meta = await getAllMeta(handle.db);
+    const origin = meta[META_ORIGIN] as string;
+    const logPublic = meta[META_LOG_PUBLIC_KEY] as string;
+    const attestationPublic = meta[META_ATTESTATION_PUBLIC_KEY] as string;
     // The same three members, in the same order and form, as the server's well-known route.
     const wellKnown = utf8(
       JSON.stringify({

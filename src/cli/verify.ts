@@ -194,8 +194,8 @@ function summary(r: RunAuditResult, sourceLabel: string, stateNote: string, ms: 
   if (r.origin !== null) out.push(`  checkpoint:  ${r.origin}, size ${r.size}, root ${r.root}`);
   out.push(`  log key:     ${r.keySource}${r.keyPinned ? '' : ' (pass --log-key to pin it)'}`);
   out.push(
-    `  entries:     ${s.entries} checked (${t.AccordText ?? 0} accord texts, ${t.DomainAttestation ?? 0} attestations, ` +
-      `${t.AccordPledge ?? 0} pledges, ${t.AccordWithdrawal ?? 0} withdrawals, ${t.RegistryNotice ?? 0} notices)`,
+    `  entries:     ${s.entries} checked (${plural(t.AccordText ?? 0, 'accord text')}, ${plural(t.DomainAttestation ?? 0, 'attestation')}, ` +
+      `${plural(t.AccordPledge ?? 0, 'pledge')}, ${plural(t.AccordWithdrawal ?? 0, 'withdrawal')}, ${plural(t.RegistryNotice ?? 0, 'notice')})`,
   );
   out.push(`  signatories: ${s.signatories} (${s.currentSignatories} current, ${s.delisted} delisted); accords: ${s.accords}`);
   const checks = [

@@ -170,7 +170,9 @@ export function verifyProofBundle(value: unknown, opts: { logKey?: string | null
       // Only proven entries reach the rules: one that is not in the log cannot vouch for another.
       auditor.pushPrepared(prepared, null);
       v.ok = true;
-      v.message = prepared.statement === null ? `in the log at index ${e.index}` : `in the log at index ${e.index}; signed by ${prepared.statement.proof.verificationMethod}`;
+      const st = prepared.statement;
+      const signer = st === null ? null : st.issuer === bundle.attestationKey ? "the registry's attestation key" : st.proof.verificationMethod;
+      v.message = signer === null ? `in the log at index ${e.index}` : `in the log at index ${e.index}; signed by ${signer}`;
     } catch (err) {
       const f = failure(err);
       v.code = f.code;

@@ -91,6 +91,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+      // X-Frame-Options for browsers without CSP frame-ancestors: no framing at all.
+      frameguard: { action: 'deny' },
       // Same-origin pages only; the API and log are readable cross-origin where they say so.
       crossOriginResourcePolicy: { policy: 'cross-origin' },
     }),

@@ -6,15 +6,15 @@
  * |---|---|
  * | 400 | everything else that is the caller's fault: JSON_*, BAD_*, STATEMENT_*, PROOF_*, INVALID_*, ISSUER_MISMATCH, ACCORD_UNKNOWN... (the default) |
  * | 403 | REGISTRY_STATEMENT_FORBIDDEN (registry types are not submitted over HTTP), SIGNATORY_DELISTED |
- * | 404 | NOT_FOUND |
+ * | 404 | NOT_FOUND, LOG_ENTRY_NOT_FOUND, TILE_BAD_PATH |
  * | 405 | METHOD_NOT_ALLOWED |
- * | 409 | the log's current state refuses it, a retry against a newer state may pass: PREVIOUS_MISMATCH (with `error.head`), NOT_A_SIGNATORY, DUPLICATE_ENTRY |
+ * | 409 | the log's current state refuses it, a retry against a newer state may pass: PREVIOUS_MISMATCH (with `error.head`), NOT_A_SIGNATORY, WITHDRAWAL_ACCORD_MISMATCH, DUPLICATE_ENTRY |
  * | 413 | BODY_TOO_LARGE, ENTRY_TOO_LARGE, JSON_TOO_LARGE, STATEMENT_TOO_LARGE |
  * | 415 | UNSUPPORTED_MEDIA_TYPE |
  * | 422 | the signatory's domain is at fault, not the request: DID_WEB_* (document cannot be fetched or used, DESIGN 7), KEY_NOT_IN_DID_DOCUMENT, KEY_NOT_ATTESTED |
  * | 429 | RATE_LIMITED |
- * | 500 | INTERNAL and every error that is not an AccordError, plus codes of the server's own machinery (storage, keys, configuration): logged, answered without details |
- * | 503 | SHUTTING_DOWN |
+ * | 500 | INTERNAL and every error that is not an AccordError, plus codes of the server's own machinery (DB_*, LOG_* other than the above, SEQUENCER_*, REGISTRY_KEY*, KEY_FILE_*, CONFIG_*, VIEWS_*...): logged, answered without details |
+ * | 503 | SHUTTING_DOWN, SEQUENCER_CLOSED, SEQUENCER_CONTENTION (try again) |
  *
  * Under /api/ the body is `{ "error": { "code", "message", ...details } }` (DESIGN 7); elsewhere an
  * HTML page. A 5xx never carries the internal message or a stack trace.
@@ -41,6 +41,12 @@ const EXACT: Readonly<Record<string, number>> = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   SHUTTING_DOWN: 503,
+  SEQUENCER_CLOSED: 503,
+  SEQUENCER_CONTENTION: 503,
+  WITHDRAWAL_ACCORD_MISMATCH: 409,
+  LOG_ENTRY_NOT_FOUND: 404,
+  LOG_BAD_PROOF_REQUEST: 400,
+  TILE_BAD_PATH: 404,
 };
 
 const PREFIX: readonly (readonly [string, number])[] = [
@@ -57,8 +63,9 @@ const PREFIX: readonly (readonly [string, number])[] = [
   ['REGISTRY_IDENTITY', 500],
   ['CONFIG_', 500],
   ['VIEWS_', 500],
-  ['LOG_CORRUPT', 500],
-  ['LOG_INTEGRITY', 500],
+  ['LOG_', 500],
+  ['KEY_FILE_', 500],
+  ['ASSET_', 500],
 ];
 
 /** HTTP status for an AccordError code (see the table above). */
@@ -94,7 +101,9 @@ function minimalPage(status: number, code: string, message: string): string {
 
 /** Whether the request is answered in JSON (the API) or HTML (pages). */
 export function wantsJson(req: Request): boolean {
-  return req.path.startsWith('/api/') || req.path.endsWith('.json');
+  // originalUrl: a router mounted at /api sees only the rest of the path in req.path.
+  const path = req.originalUrl.split('?')[0] ?? '';
+  return path.startsWith('/api/') || path === '/api' || path.endsWith('.json');
 }
 
 /**

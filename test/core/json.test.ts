@@ -336,3 +336,33 @@ describe('parseStrictJson', () => {
     });
   });
 });
+
+describe('canonicalize', () => {
+  describe('when an object has a member named toJSON', () => {
+    it('still sorts its members (RFC 8785 3.2.3) instead of calling it', () => {
+      const v = parseStrictJson('{"toJSON":1,"b":2,"a":3}');
+      expect(canonicalize(v)).toBe('{"a":3,"b":2,"toJSON":1}');
+    });
+  });
+  describe('when given a value JCS cannot express', () => {
+    it('fails with JCS_UNSUPPORTED', () => {
+      expect(() => canonicalize({ a: Number.NaN })).toThrow(expect.objectContaining({ code: 'JCS_UNSUPPORTED' }));
+      expect(() => canonicalize([() => 1])).toThrow(expect.objectContaining({ code: 'JCS_UNSUPPORTED' }));
+    });
+  });
+});
+
+describe('canonicalize against json-canonicalize', () => {
+  it('agrees with the library on arbitrary JSON values without a toJSON member', async () => {
+    const { canonicalize: library } = await import('json-canonicalize');
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const text = JSON.stringify(v);
+        if (text === undefined || text.includes('"toJSON"')) return;
+        const parsed = JSON.parse(text) as unknown;
+        expect(canonicalize(parsed)).toBe(library(parsed));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -4,12 +4,12 @@
  * relies on: who signed, since when, what was checked, proofs that verify, and that nothing a
  * signatory wrote can become markup.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { utf8 } from '../../src/core/bytes.ts';
+import { encodePublicMultikey } from '../../src/core/crypto/multikey.ts';
 import { isAccordError } from '../../src/core/errors.ts';
 import { verifyTlogProof } from '../../src/core/log/tlog-proof.ts';
 import { compileViews, renderErrorPage, VIEWS_DIR } from '../../src/server/views.ts';
@@ -132,7 +132,7 @@ describe('the pages', () => {
       expect(delisted).toContain('<a href="/signatories/gone.test">gone.test</a>');
       expect(delisted).toContain('1 result.');
       const all = await page('/signatories?status=all');
-      expect(all).toContain('9 results');
+      expect(all).toContain('8 results');
     });
 
     it('searches names and domains, withdrawn ones included unless a status is chosen', async () => {
@@ -196,8 +196,8 @@ describe('the pages', () => {
       const keysSection = html.slice(html.indexOf('<ul class="keys">'), html.indexOf('</ul>', html.indexOf('<ul class="keys">')));
       expect(keysSection).toContain('did:web:acme.test#key-2');
       expect(keysSection).not.toContain('#key-1');
-      expect(keysSection).toContain(encodeMultikey(key2!.keyPair.publicKey));
-      expect(html).not.toContain(encodeMultikey(key1!.keyPair.publicKey));
+      expect(keysSection).toContain(encodePublicMultikey(key2!.keyPair.publicKey));
+      expect(html).not.toContain(encodePublicMultikey(key1!.keyPair.publicKey));
       // Two attestations, newest first and marked current, each with the URL fetched and digest.
       const articles = html.split('<article class="attestation">').slice(1);
       expect(articles).toHaveLength(2);
@@ -359,7 +359,7 @@ describe('the pages', () => {
       expect(res.text).toContain('<a href="/signatories/evil.test">');
     });
 
-    it('renders a markup reason as text on the home page and the signatory page', async () => {
+    it('renders a markup withdrawal reason as text on the signatory page and its entry page', async () => {
       for (const path of ['/signatories/quit.test', `/log/entries/${f.indexes['quit-withdraw']}`]) {
         const html = await page(path);
         expect(html).not.toContain('<img src=x');
@@ -401,8 +401,7 @@ describe('views', () => {
       const dir = viewsCopy();
       try {
         rmSync(join(dir, 'entry.hbs'));
-        expect(() => compileViews(dir)).toThrow();
-        mkdirSync(join(dir, 'unused'), { recursive: true });
+        expect(() => compileViews(dir)).toThrow(/entry\.hbs/);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -429,7 +428,6 @@ describe('views', () => {
   it('keeps a multi-line command intact inside <pre> (no partial indentation)', async () => {
     const html = await page('/join');
     expect(html).toMatch(/\\\n {2}--name/);
-    expect(utf8(html).length).toBeGreaterThan(0);
   });
 });
 
@@ -438,8 +436,3 @@ function escapeLikeHandlebars(s: string): string {
   const map: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;', '`': '&#x60;', '=': '&#x3D;' };
   return s.replace(/[&<>"'`=]/g, (c) => map[c]!);
 }
-
-function encodeMultikey(pub: Uint8Array): string {
-  return multikey(pub);
-}
-import { encodePublicMultikey as multikey } from '../../src/core/crypto/multikey.ts';

@@ -5,8 +5,6 @@
  * unless the caller knows the key, ignore. Pure: no I/O.
  */
 import { bytesEqual, concatBytes, fromBase64, fromHex, fromUtf8, sha256, toBase64, toHex, utf8 } from '../bytes.ts';
-// The lint pattern 'crypto' (meant for Node's module) also matches this folder; the import is pure.
-// eslint-disable-next-line no-restricted-imports
 import { keyPairFromSeed, sign, verify } from '../crypto/ed25519.ts';
 import { AccordError, describeValue } from '../errors.ts';
 
@@ -191,7 +189,6 @@ export function parseNote(note: string | Uint8Array): ParsedNote {
   } else {
     throw malformed(`expected a string, got ${describeValue(note)}`);
   }
-  if (s.startsWith('\ufeff')) throw malformed('starts with a byte order mark');
   if (hasControlCharacter(s)) throw malformed('contains control characters other than newline');
   if (!s.endsWith('\n')) throw malformed('does not end in a newline');
   // The text is separated from the signatures by the last empty line.

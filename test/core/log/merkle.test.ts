@@ -242,6 +242,26 @@ describe('proof generation', () => {
     });
   });
 
+  describe('at sizes near 2^53', () => {
+    it('lists nodes inside the tree and makes proofs of the shape the verifier expects', () => {
+      const fakeNode = (level: number, index: number): Uint8Array => sha256(new TextEncoder().encode(`${level}/${index}`));
+      for (const [index, size] of [
+        [Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER],
+        [2 ** 52, 2 ** 52 + 3],
+        [12345, Number.MAX_SAFE_INTEGER],
+      ] as const) {
+        const nodes = nodesNeededForInclusion(index, size);
+        for (const n of nodes) expect((n.index + 1) * 2 ** n.level).toBeLessThanOrEqual(size);
+        const proof = inclusionProof(index, size, fakeNode);
+        expect(proof.length).toBeLessThanOrEqual(53);
+        expect(rootFromInclusionProof(fakeNode(0, index), index, size, proof)).toHaveLength(32);
+        expect(() => rootFromInclusionProof(fakeNode(0, index), index, size, proof.slice(1))).toThrow(/fewer/);
+      }
+      const cproof = consistencyProof(2 ** 40 + 7, Number.MAX_SAFE_INTEGER, fakeNode);
+      expect(cproof.length).toBeLessThanOrEqual(54);
+    });
+  });
+
   describe('when asked for an impossible proof', () => {
     const getNode = nodeGetter(completeLevels(leavesOf(4)));
     it('refuses with LOG_BAD_PROOF_REQUEST', () => {

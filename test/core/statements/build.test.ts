@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { canonicalBytes } from '../../../src/core/json/canonical.ts';
@@ -102,6 +103,13 @@ describe('the tech-sector accord file (data/accords/tech-sector-1.json)', () => 
       ['not JSON', '{"id":', 'JSON_SYNTAX'],
     ])('refuses %s', (_what, value, code) => {
       expect(codeOf(() => parseAccordFile(value))).toBe(code);
+    });
+
+    it('refuses any other JSON value (a string is read as file text) with a coded error, never a TypeError (fast-check)', () => {
+      fc.assert(
+        fc.property(fc.jsonValue(), (value) => /^(STATEMENT|JSON)_/.test(codeOf(() => parseAccordFile(value)))),
+        { numRuns: 300 },
+      );
     });
   });
 });
