@@ -35,13 +35,14 @@ export interface RunAuditResult extends AuditResult {
   keySource: string;
   /** Worker threads actually used. */
   workers: number;
+  sourceKind: Source['kind'];
 }
 
 export async function runAudit(source: Source, opts: RunAuditOptions): Promise<RunAuditResult> {
   const keyPinned = opts.logKey !== null;
   if (source.kind === 'bundle') {
     const result = auditProofBundle(source.bytes, { logKey: opts.logKey, stateCheckpoint: opts.stateCheckpoint, verifyFn: verifyFast });
-    return { ...result, keyPinned, keySource: keyPinned ? 'pinned with --log-key' : 'taken unpinned from the proof bundle', workers: 0 };
+    return { ...result, keyPinned, keySource: keyPinned ? 'pinned with --log-key' : 'taken unpinned from the proof bundle', workers: 0, sourceKind: source.kind };
   }
   const fetchFile = source.fetchFile;
   const early: Finding[] = [];
@@ -64,7 +65,7 @@ export async function runAudit(source: Source, opts: RunAuditOptions): Promise<R
   const keySource = keyPinned ? 'pinned with --log-key' : `taken unpinned from /${WELL_KNOWN_PATH}`;
   if (logKey === null) {
     early.push({ index: -1, code: 'LOG_KEY_UNKNOWN', message: 'no log key: the well-known file is unusable and none was given with --log-key' });
-    return { ...failedAudit(early), keyPinned, keySource, workers: 0 };
+    return { ...failedAudit(early), keyPinned, keySource, workers: 0, sourceKind: source.kind };
   }
 
   const auditor = createAuditor({
@@ -77,10 +78,10 @@ export async function runAudit(source: Source, opts: RunAuditOptions): Promise<R
   const note = await fetchFile('log/checkpoint');
   if (note === null) {
     auditor.addFinding(-1, 'CHECKPOINT_MISSING', '/log/checkpoint is missing (404)');
-    return { ...auditor.finish(), keyPinned, keySource, workers: 0 };
+    return { ...auditor.finish(), keyPinned, keySource, workers: 0, sourceKind: source.kind };
   }
   const cp = auditor.checkCheckpoint(note);
-  if (cp === null) return { ...auditor.finish(), keyPinned, keySource, workers: 0 };
+  if (cp === null) return { ...auditor.finish(), keyPinned, keySource, workers: 0, sourceKind: source.kind };
   if (info !== null && info.origin !== cp.origin) {
     auditor.addFinding(-1, 'ORIGIN_MISMATCH', `/${WELL_KNOWN_PATH} names origin ${JSON.stringify(info.origin)}, the checkpoint ${JSON.stringify(cp.origin)}`);
   }
@@ -95,7 +96,7 @@ export async function runAudit(source: Source, opts: RunAuditOptions): Promise<R
   } finally {
     await pool.close();
   }
-  return { ...auditor.finish(), keyPinned, keySource, workers };
+  return { ...auditor.finish(), keyPinned, keySource, workers, sourceKind: source.kind };
 }
 
 /** Tiles of level 1 and up (1/256 of the level below), checked as the tree is rebuilt. */

@@ -12,7 +12,7 @@
  * that pledged, and a relist must follow a delist.
  */
 import { readFile } from 'node:fs/promises';
-import { loadConfig, type Config } from '../config.ts';
+import type { Config } from '../config.ts';
 import { applyStatement, type RegistryView } from '../core/audit/registry-state.ts';
 import { digestOf } from '../core/bytes.ts';
 import { AccordError, describeValue, isAccordError } from '../core/errors.ts';
@@ -21,7 +21,7 @@ import { buildAccordText, buildNotice, nowTimestamp, secureStatement } from '../
 import { didWebFromDomain, isDidWeb } from '../core/statements/did.ts';
 import type { Statement, UnsecuredStatement } from '../core/statements/types.ts';
 import type { Receipt } from '../log/sequencer.ts';
-import { openRegistry, type Registry } from '../registry.ts';
+import type { Registry } from '../registry.ts';
 import { parseCli, runCli, usageError } from './args.ts';
 import { refusal } from './exit.ts';
 import { assertRegistryExists } from './export.ts';
@@ -72,6 +72,8 @@ export async function appendRegistryStatement(registry: Registry, statement: Sta
 /** Opens the configured registry, refusing to create one: the operator's tools act on an existing log. */
 async function openExistingRegistry(config: Config): Promise<Registry> {
   await assertRegistryExists(config);
+  // Loaded here, not at the top: usage errors and --help answer without loading the storage stack.
+  const { openRegistry } = await import('../registry.ts');
   return openRegistry({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, origin: config.origin });
 }
 
@@ -115,6 +117,7 @@ export async function admin(argv: string[], out: (line: string) => void = consol
     throw usageError(command === undefined ? 'name a command: accord or notice' : `unknown command ${describeValue(command)}`, USAGE);
   }
 
+  const { loadConfig } = await import('../config.ts');
   const registry = await openExistingRegistry(loadConfig(process.env));
   try {
     const now = nowTimestamp();

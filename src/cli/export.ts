@@ -20,18 +20,24 @@
  */
 import { access, mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { loadConfig, type Config } from '../config.ts';
+import type { Config } from '../config.ts';
 import { utf8 } from '../core/bytes.ts';
 import { decodePublicMultikey, didKeyFromPublicKey } from '../core/crypto/multikey.ts';
 import { AccordError } from '../core/errors.ts';
 import { parseCheckpoint } from '../core/log/checkpoint.ts';
 import { makeVerifierKey, parseNote } from '../core/log/note.ts';
 import { pathOf, tilesForSize } from '../core/log/tiles.ts';
-import { createLogReader } from '../log/log-reader.ts';
-import { openDatabase, SQLITE_FILE } from '../storage/db.ts';
-import { getAllMeta, META_ATTESTATION_PUBLIC_KEY, META_LOG_PUBLIC_KEY, META_ORIGIN } from '../storage/meta-repo.ts';
 import { parseCli, runCli, usageError } from './args.ts';
 import { getBytes, registryUrl } from './http.ts';
+
+// The storage modules (kysely, zod) load only for an export from the database: `--registry`
+// exports and `--help` start faster without them.
+const storage = async () => ({
+  ...(await import('../config.ts')),
+  ...(await import('../log/log-reader.ts')),
+  ...(await import('../storage/db.ts')),
+  ...(await import('../storage/meta-repo.ts')),
+});
 
 const USAGE = `usage: accord-export --out DIR [--registry URL]
 
@@ -67,6 +73,7 @@ export function httpSource(root: string): MirrorSource {
  * accord-admin.
  */
 export async function assertRegistryExists(config: Config): Promise<void> {
+  const { SQLITE_FILE, openDatabase, getAllMeta, META_ORIGIN, META_LOG_PUBLIC_KEY, META_ATTESTATION_PUBLIC_KEY } = await storage();
   if (config.databaseUrl === null) {
     const file = join(config.dataDir, SQLITE_FILE);
     try {
@@ -92,6 +99,7 @@ export async function assertRegistryExists(config: Config): Promise<void> {
  * directory without a registry is refused rather than silently given a new, empty database.
  */
 export async function databaseSource(env: Readonly<Record<string, string | undefined>>): Promise<MirrorSource> {
+  const { loadConfig, openDatabase, getAllMeta, createLogReader, META_ORIGIN, META_LOG_PUBLIC_KEY, META_ATTESTATION_PUBLIC_KEY } = await storage();
   const config = loadConfig(env);
   await assertRegistryExists(config);
   const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });

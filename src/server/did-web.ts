@@ -106,8 +106,11 @@ function forbidden(host: string, address: string): AccordError {
   });
 }
 
-/** A resolver that refuses the whole name if ANY address it has is not public. */
-function guardedLookup(base: LookupFn) {
+/**
+ * A resolver for net.connect's `lookup` option that refuses the whole name if ANY address it has
+ * is not allowed (by default: not public). The socket then connects only to the addresses checked.
+ */
+export function guardedLookup(base: LookupFn, allowed: (address: string) => boolean = isPublicAddress) {
   return (
     hostname: string,
     options: LookupOptions,
@@ -119,7 +122,7 @@ function guardedLookup(base: LookupFn) {
         return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
       }
       for (const a of addresses) {
-        if (!isPublicAddress(a.address)) return callback(forbidden(hostname, a.address) as unknown as NodeJS.ErrnoException, []);
+        if (!allowed(a.address)) return callback(forbidden(hostname, a.address) as unknown as NodeJS.ErrnoException, []);
       }
       if (options.all === true) return callback(null, addresses);
       const first = addresses[0] as LookupAddress;

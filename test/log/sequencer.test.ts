@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64 } from '../../src/core/bytes.ts';
 import { AccordError } from '../../src/core/errors.ts';
 import type { AppendGroup, Receipt } from '../../src/log/sequencer.ts';
-import { openRegistry, type Registry } from '../../src/registry.ts';
+import { DEFAULT_ACCORDS_DIR, openRegistry, type Registry } from '../../src/registry.ts';
 import { getEntryByDigest } from '../../src/storage/entries-repo.ts';
 import { getSignatory } from '../../src/storage/signatories-repo.ts';
 import { useEngines, type FreshDatabase } from '../storage/engines.ts';
 import { auditStorage } from './audit-storage.ts';
+import { bundleScript } from './fixtures/bundle.ts';
 import { attestation, groupOf, label, type TestStatement } from './fixtures/statements.ts';
 import { expectConsistentWithLatest, verifyReceipt } from './receipts.ts';
 
@@ -204,11 +205,17 @@ describe.each(engines)('the sequencer on $name', (engine) => {
 
 describe('two registry processes on one SQLite database', () => {
   const [sqlite] = engines;
-  const child = fileURLToPath(new URL('./fixtures/append-child.ts', import.meta.url));
+  let child: Awaited<ReturnType<typeof bundleScript>>;
+  beforeAll(async () => {
+    child = await bundleScript(fileURLToPath(new URL('./fixtures/append-child.ts', import.meta.url)));
+  });
+  afterAll(async () => {
+    await child?.remove();
+  });
 
   function runChild(dataDir: string, count: number, prefix: string): Promise<{ code: number | null; receipts: (Receipt & { bytes: string })[]; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', child, dataDir, ORIGIN, String(count), '4', prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [child.file, dataDir, ORIGIN, String(count), '4', prefix, DEFAULT_ACCORDS_DIR], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let stderr = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));

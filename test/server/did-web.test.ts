@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LookupAddress } from 'node:dns';
+import { connect } from 'node:net';
 import { parseDidWebHosts } from '../../src/config.ts';
 import { digestOf, utf8 } from '../../src/core/bytes.ts';
 import { generateKeyPair } from '../../src/core/crypto/ed25519.ts';
 import { encodePublicMultikey } from '../../src/core/crypto/multikey.ts';
 import { isAccordError } from '../../src/core/errors.ts';
-import { createDidWebFetcher, didDocumentUrl, isPublicAddress, methodsFromDidDocument, type DidWebFetcher, type LookupFn } from '../../src/server/did-web.ts';
+import { createDidWebFetcher, didDocumentUrl, guardedLookup, isPublicAddress, methodsFromDidDocument, type DidWebFetcher, type LookupFn } from '../../src/server/did-web.ts';
 import { Company, DidHost } from '../helpers/company.ts';
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -172,6 +173,33 @@ describe('the address guard for unmapped hosts', () => {
   it('refuses a DID that is not a bare domain with DID_WEB_BAD_DID', () => {
     expect(codeOfSync(() => didDocumentUrl('did:web:localhost', new Map()))).toBe('DID_WEB_BAD_DID');
     expect(codeOfSync(() => didDocumentUrl('did:web:example.com%3A8443', new Map()))).toBe('DID_WEB_BAD_DID');
+  });
+});
+
+describe('guardedLookup', () => {
+  const toLoopback: LookupFn = (_hostname, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]);
+
+  it.each([true, false])('hands net.connect the checked addresses (autoSelectFamily %s)', async (autoSelectFamily) => {
+    const host = await DidHost.start();
+    try {
+      // Allowing loopback here only to see a real connection go through the guard's answer.
+      const lookup = guardedLookup(toLoopback, () => true);
+      const socket = connect({ host: 'public-name.test', port: host.port, lookup, autoSelectFamily });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+      });
+      expect(socket.remoteAddress).toBe('127.0.0.1');
+      socket.destroy();
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('fails the connection with DID_WEB_FORBIDDEN_ADDRESS when an address is refused', async () => {
+    const socket = connect({ host: 'public-name.test', port: 9, lookup: guardedLookup(toLoopback) });
+    const err = await new Promise<unknown>((resolve) => socket.once('error', resolve));
+    expect(isAccordError(err, 'DID_WEB_FORBIDDEN_ADDRESS')).toBe(true);
   });
 });
 

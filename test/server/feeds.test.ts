@@ -3,7 +3,6 @@
  * and the status badge, served by the real app over a real registry (pages-fixture.ts).
  */
 import request from 'supertest';
-import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badgeSvg, CSV_COLUMNS, escapeXml, neutraliseCell, signatoriesCsv } from '../../src/server/routes/feeds.ts';
 import { FORMULA_NAMES, startPagesFixture, XSS_NAME, XSS_REASON, type PagesFixture } from './pages-fixture.ts';
@@ -19,15 +18,16 @@ afterAll(async () => {
 });
 
 /** supertest buffers text/* only; read any body as UTF-8 text. */
-async function getText(path: string): Promise<Response & { body: string }> {
-  return (await request(f.app)
+async function getText(path: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const res = await request(f.app)
     .get(path)
     .buffer(true)
-    .parse((res, cb) => {
+    .parse((r, cb) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks).toString('utf8')));
-    })) as Response & { body: string };
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks).toString('utf8')));
+    });
+  return { status: res.status, headers: res.headers as Record<string, string>, body: res.body as string };
 }
 
 /** RFC 4180 parser, enough to read back what the registry wrote. */

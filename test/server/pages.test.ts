@@ -116,7 +116,7 @@ describe('the pages', () => {
     it('lists current signatories by verified domain, with self-declared names', async () => {
       const html = await page('/signatories');
       expect(html).toContain('<a href="/signatories/acme.test">acme.test</a>');
-      expect(html).toContain('<td>Acme Corp</td>');
+      expect(html).toContain('<td data-label="Name (self-declared)">Acme Corp</td>');
       expect(html).toContain('Name (self-declared)');
       expect(html).not.toContain('quit.test');
       expect(html).not.toContain('gone.test');
@@ -185,7 +185,7 @@ describe('the pages', () => {
       }
       expect(html).toContain('Pledged to version 1 of the accord, as “Acme Corp”.');
       expect(html).toContain('Pledged again to version 1 of the accord');
-      expect(html.match(/<td>Domain attestation<\/td>/g)).toHaveLength(2);
+      expect(html.match(/<td data-label="Type">Domain attestation<\/td>/g)).toHaveLength(2);
     });
 
     it('shows a key rotation: the new key current, each statement signed with the key of its time', async () => {
@@ -245,7 +245,7 @@ describe('the pages', () => {
       expect(html).toContain('Delisted by the registry on');
       expect(html).toContain(`(<a href="/log/entries/${f.indexes['gone-delist']}">log entry ${f.indexes['gone-delist']}</a>)`);
       expect(html).toContain(`<q>${escapeLikeHandlebars(DELIST_REASON)}</q>`);
-      expect(html).toContain('<td>Registry notice</td>');
+      expect(html).toContain('<td data-label="Type">Registry notice</td>');
     });
 
     it('redirects an upper-case domain to its canonical form', async () => {
@@ -264,6 +264,31 @@ describe('the pages', () => {
       const size = Number(served.text.split('\n')[1]);
       expect(html).toContain(`Entries 0 to ${size - 1}, newest first`);
       for (let i = 0; i < size; i++) expect(html).toContain(`<a href="/log/entries/${i}">${i}</a>`);
+    });
+  });
+
+  describe('GET /log?page', () => {
+    it('clamps a page beyond the end to the last page', async () => {
+      const html = await page('/log?page=999');
+      expect(html).toContain('<a href="/log/entries/0">0</a>');
+    });
+  });
+
+  describe('assets', () => {
+    it('serves the stylesheet, the page script and the core bundle from this site', async () => {
+      const css = await request(f.app).get('/assets/style.css');
+      expect(css.status).toBe(200);
+      expect(css.type).toBe('text/css');
+      const script = await request(f.app).get('/assets/verify-bundle.js');
+      expect(script.status).toBe(200);
+      expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
+      expect(script.text).toContain("from '/assets/accord-core.js'");
+      const core = await request(f.app).get('/assets/accord-core.js');
+      expect(core.status).toBe(200);
+      expect(core.headers['content-type']).toBe('text/javascript; charset=utf-8');
+      expect(core.text).toMatch(/export\s*\{[^}]*verifyProofBundle/);
+      const again = await request(f.app).get('/assets/accord-core.js').set('if-none-match', core.headers.etag as string);
+      expect(again.status).toBe(304);
     });
   });
 
@@ -331,6 +356,15 @@ describe('the pages', () => {
       expect(res.type).toBe('text/html');
       expect(res.text).toContain('<h1>Not found</h1>');
       expect(res.text).toContain('<main id="main"');
+      expectWellFormedPage(res.text);
+    });
+  });
+
+  describe('a path that is markup', () => {
+    it('is echoed only as text on the 404 page', async () => {
+      const res = await request(f.app).get('/signatories/%3Cscript%3Ealert(1)%3C%2Fscript%3E');
+      expect(res.status).toBe(404);
+      expect(res.text).not.toContain(XSS_NAME);
       expectWellFormedPage(res.text);
     });
   });

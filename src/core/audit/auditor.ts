@@ -189,7 +189,7 @@ class AuditEngine implements Auditor {
 
   checkCheckpoint(note: string | Uint8Array): Checkpoint | null {
     if (this.#cp !== null) throw new AccordError('AUDIT_MISUSE', 'checkCheckpoint was already called');
-    let cp: Checkpoint | null = null;
+    let cp: Checkpoint;
     try {
       cp = verifyCheckpoint(note, this.#key);
       this.#cpVerified = true;

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyCheckpoint } from '../../src/core/log/checkpoint.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `tsx src/main.ts` (what `npm start` runs) with the given environment. */
+function start(env: Record<string, string>, onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['src/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onStdout?.(stdout, (s) => child.kill(s));
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm start (src/main.ts)', () => {
+  it('refuses a bad configuration with one clear line and exit code 2', async () => {
+    const run = await start({ PORT: 'eighty', DID_WEB_HOSTS: 'example.com=ftp://x' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('PORT');
+    expect(run.stderr).toContain('DID_WEB_HOSTS');
+    expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it('creates the registry on first start, serves it, and stops cleanly on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'accord-main-'));
+    try {
+      let checkpoint = '';
+      let fetched = false;
+      const run = await start({ PORT: '0', DATA_DIR: dir, REGISTRY_ORIGIN: 'main.test/log', LOG_LEVEL: 'info' }, (text, kill) => {
+        const m = /"port":(\d+)/.exec(text);
+        if (m === null || fetched) return;
+        fetched = true;
+        void (async () => {
+          try {
+            const res = await fetch(`http://127.0.0.1:${m[1]}/log/checkpoint`);
+            checkpoint = await res.text();
+            const keys = (await (await fetch(`http://127.0.0.1:${m[1]}/.well-known/accord-registry.json`)).json()) as { logKey: string };
+            verifyCheckpoint(checkpoint, keys.logKey);
+          } finally {
+            kill('SIGTERM');
+          }
+        })();
+      });
+      expect(run.code).toBe(0);
+      expect(checkpoint.split('\n').slice(0, 2)).toEqual(['main.test/log', '1']);
+      expect(run.stdout).toContain('"msg":"stopped"');
+      // DESIGN 6: the key files exist, readable by the owner only.
+      expect((await stat(join(dir, 'log-key.json'))).mode & 0o077).toBe(0);
+      expect((await stat(join(dir, 'registry.sqlite'))).isFile()).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
