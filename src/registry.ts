@@ -6,7 +6,7 @@
  * whole log, so a registry of any size starts at once.
  */
 import { join } from 'node:path';
-import type { KyselyPlugin } from 'kysely';
+import type { KyselyPlugin, LogConfig } from 'kysely';
 import { appendGenesis } from './log/genesis.ts';
 import { createLogReader, type StoredLogReader } from './log/log-reader.ts';
 import { createSequencer, type Sequencer } from './log/sequencer.ts';
@@ -25,6 +25,8 @@ export interface RegistryOptions {
   now?: () => Date;
   /** Extra kysely plugins (tests count queries with one). */
   plugins?: KyselyPlugin[];
+  /** kysely's query log (instrumentation). */
+  log?: LogConfig;
   /** Soft cap on entries per sequencer batch. */
   maxBatchEntries?: number;
 }
@@ -41,7 +43,7 @@ export interface Registry {
 export const DEFAULT_ACCORDS_DIR = join(import.meta.dirname, '..', 'data', 'accords');
 
 export async function openRegistry(opts: RegistryOptions): Promise<Registry> {
-  const handle = await openDatabase({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, plugins: opts.plugins ?? [] });
+  const handle = await openDatabase({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, plugins: opts.plugins ?? [], ...(opts.log === undefined ? {} : { log: opts.log }) });
   try {
     const keys = await loadRegistryKeys(handle.db, { dataDir: opts.dataDir, origin: opts.origin });
     const sequencer = createSequencer({

@@ -10,20 +10,19 @@
  * the signature is the one noble would make, only faster). Entries stream to disk bundle by
  * bundle; only the leaf hashes stay in memory.
  */
-import { createHash, createPrivateKey, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { digestOf, utf8 } from '../../src/core/bytes.ts';
 import { keyPairFromSeed } from '../../src/core/crypto/ed25519.ts';
-import { didKeyVerificationMethod, encodePublicMultikey } from '../../src/core/crypto/multikey.ts';
-import { canonicalBytes } from '../../src/core/json/canonical.ts';
+import { didKeyVerificationMethod } from '../../src/core/crypto/multikey.ts';
 import { signCheckpoint } from '../../src/core/log/checkpoint.ts';
 import { nodeHash } from '../../src/core/log/merkle.ts';
 import { makeVerifierKey } from '../../src/core/log/note.ts';
 import { encodeEntryBundle, encodeHashTile, entriesPath, TILE_WIDTH, tilePath } from '../../src/core/log/tiles.ts';
 import { buildAccordText, buildAttestation, buildNotice, buildPledge, buildWithdrawal } from '../../src/core/statements/build.ts';
-import { encodeProofValue } from '../../src/core/statements/proof.ts';
-import { CRYPTOSUITE, PROOF_PURPOSE, PROOF_TYPE, type UnsecuredStatement } from '../../src/core/statements/types.ts';
+import type { UnsecuredStatement } from '../../src/core/statements/types.ts';
+import { secure, signer, type Signer } from './fast-sign.ts';
 
 export interface GeneratedMirror {
   dir: string;
@@ -46,46 +45,9 @@ function prng(seed: number): () => number {
   };
 }
 
-// RFC 8410 PKCS#8 wrapping of a raw Ed25519 seed, so node:crypto can sign with it.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-interface Signer {
-  method: string;
-  key: KeyObject;
-  publicKeyMultibase: string;
-}
-
-function signer(seed: Uint8Array, method: (publicKey: Uint8Array) => string): Signer {
-  const { publicKey } = keyPairFromSeed(seed);
-  return {
-    method: method(publicKey),
-    key: createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }),
-    publicKeyMultibase: encodePublicMultikey(publicKey),
-  };
-}
-
-const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 /** RFC 6962 leaf hash with node:crypto (same bytes as core/log/merkle leafHash). */
-const leafHash = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(b).digest());
 const LEAF_PREFIX = Buffer.from([0]);
-
-/**
- * vc-di-eddsa 3.3.1 Create Proof, hashing and signing with node:crypto: hashData =
- * SHA-256(JCS(proofConfig)) || SHA-256(JCS(document)) (3.3.4), as core/statements/proof.ts does.
- */
-function secure(doc: UnsecuredStatement, s: Signer, created: string): Uint8Array {
-  const config = {
-    type: PROOF_TYPE,
-    cryptosuite: CRYPTOSUITE,
-    created,
-    verificationMethod: s.method,
-    proofPurpose: PROOF_PURPOSE,
-    '@context': doc['@context'],
-  };
-  const signature = nodeSign(null, Buffer.concat([sha256(canonicalBytes(config)), sha256(canonicalBytes(doc))]), s.key);
-  const proofValue = encodeProofValue(new Uint8Array(signature.buffer, signature.byteOffset, signature.length));
-  return canonicalBytes({ ...doc, proof: { ...config, proofValue } });
-}
+const leafHash = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(b).digest());
 
 interface Company {
   domain: string;

@@ -46,11 +46,16 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
-const HEX = '0123456789abcdef';
+const HEX_BYTES = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/**
+ * Lowercase hex. Built with join, not `+=`: V8 keeps a `+=` chain as a tree of rope nodes (about
+ * 1.5 KiB for one 32-byte digest) until something flattens it, and the auditor keeps a digest per
+ * entry, so ropes would make its memory grow with the log.
+ */
 export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += HEX[x >> 4]! + HEX[x & 15]!;
-  return s;
+  const parts = new Array<string>(b.length);
+  for (let i = 0; i < b.length; i++) parts[i] = HEX_BYTES[b[i] as number] as string;
+  return parts.join('');
 }
 
 /** Lowercase or uppercase hex, even length; anything else is BAD_HEX. */

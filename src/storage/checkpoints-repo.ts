@@ -24,8 +24,13 @@ export async function insertCheckpoint(db: Db, cp: CheckpointRow): Promise<void>
   await db.insertInto('checkpoints').values({ size: cp.size, root: toBlob(cp.root), note: cp.note, created_at: cp.createdAt }).execute();
 }
 
+/** The largest stored checkpoint: two primary-key probes (max, then that row), whatever the log's size. */
 export async function getLatestCheckpoint(db: Db): Promise<CheckpointRow | undefined> {
-  const r = await db.selectFrom('checkpoints').selectAll().orderBy('size', 'desc').limit(1).executeTakeFirst();
+  const r = await db
+    .selectFrom('checkpoints')
+    .selectAll()
+    .where('size', '=', (eb) => eb.selectFrom('checkpoints').select((e) => e.fn.max('size').as('m')))
+    .executeTakeFirst();
   return r === undefined ? undefined : toRow(r);
 }
 

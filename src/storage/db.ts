@@ -12,7 +12,7 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type KyselyPlugin } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type KyselyPlugin, type LogConfig } from 'kysely';
 import pg from 'pg';
 import { AccordError } from '../core/errors.ts';
 import { migrationProvider, type Engine } from './migrations/index.ts';
@@ -30,6 +30,8 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string | null | undefined;
   /** Extra kysely plugins (tests count queries with one). */
   plugins?: KyselyPlugin[];
+  /** kysely's query log (instrumentation). */
+  log?: LogConfig;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
 }
@@ -81,7 +83,7 @@ const pgTypes = {
   },
 };
 
-function openSqlite(dataDir: string, plugins: KyselyPlugin[]): DatabaseHandle {
+function openSqlite(dataDir: string, plugins: KyselyPlugin[], log: LogConfig | undefined): DatabaseHandle {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, SQLITE_FILE);
   let sqlite: SqliteDatabase.Database;
@@ -103,15 +105,15 @@ function openSqlite(dataDir: string, plugins: KyselyPlugin[]): DatabaseHandle {
     sqlite.close();
     throw e;
   }
-  const db = new Kysely<Database>({ dialect: new RegistrySqliteDialect({ database: sqlite }), plugins });
+  const db = new Kysely<Database>({ dialect: new RegistrySqliteDialect({ database: sqlite }), plugins, ...(log === undefined ? {} : { log }) });
   return { db, engine: 'sqlite', location: realpathSync(file), close: () => db.destroy() };
 }
 
-function openPostgres(url: string, plugins: KyselyPlugin[], poolSize: number): DatabaseHandle {
+function openPostgres(url: string, plugins: KyselyPlugin[], log: LogConfig | undefined, poolSize: number): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins, ...(log === undefined ? {} : { log }) });
   return { db, engine: 'postgres', location: url, close: () => db.destroy() };
 }
 
@@ -135,12 +137,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const url = options.databaseUrl;
   let handle: DatabaseHandle;
   if (typeof url === 'string' && isPostgresUrl(url)) {
-    handle = openPostgres(url, plugins, options.poolSize ?? 10);
+    handle = openPostgres(url, plugins, options.log, options.poolSize ?? 10);
   } else if (typeof url === 'string' && url !== '') {
     // Never echo credentials that may sit in the URL.
     throw new AccordError('CONFIG_INVALID', `a database URL must start with postgres:// or postgresql://, got ${url.replace(/\/\/[^@/]*@/, '//***@').slice(0, 60)}`);
   } else {
-    handle = openSqlite(options.dataDir, plugins);
+    handle = openSqlite(options.dataDir, plugins, options.log);
   }
   try {
     await migrate(handle);

@@ -55,7 +55,7 @@ export async function startPostgres(): Promise<{ handle: PostgresHandle; stop():
     user: 'postgres',
     password,
     persistent: false,
-    // Listen on loopback only; fsync stays on: the crash-safety argument relies on durable commits.
+    // Loopback only (STYLE: real servers on 127.0.0.1 only).
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: (m) => {
       if (logs.length < 200) logs.push(m);
@@ -69,7 +69,7 @@ export async function startPostgres(): Promise<{ handle: PostgresHandle; stop():
     await server.start();
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`embedded PostgreSQL did not start: ${String(e)}\n${logs.join('')}`);
+    throw new Error(`embedded PostgreSQL did not start: ${String(e)}\n${logs.join('')}`, { cause: e });
   }
   let n = 0;
   const handle: PostgresHandle = {

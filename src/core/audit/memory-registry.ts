@@ -24,8 +24,13 @@ export class MemoryRegistry implements RegistryView {
     return this.#accordIds.get(id) ?? null;
   }
 
-  /** Commits the change applyStatement returned. */
-  commit(change: StateChange): void {
+  /**
+   * Commits the change applyStatement returned. The change is stored as a structured clone: its
+   * strings come from parsed entries, and an engine may keep such a string as a slice of the whole
+   * entry text, so storing them as they are would keep every entry's text alive.
+   */
+  commit(input: StateChange): void {
+    const change = structuredClone(input);
     if (change.signatory !== undefined) this.#signatories.set(change.signatory.did, change.signatory);
     if (change.accord !== undefined) {
       this.#accords.set(change.accord.digest, change.accord);

@@ -1,0 +1,287 @@
+/**
+ * The benchmark (`npm run bench -- --entries 20000`): one JSON object per line on stdout,
+ * `{ "metric", "value", "unit", ...context }`. Everything runs on this machine over 127.0.0.1,
+ * sized by flags and bounded in count and time. Targets are reported, not asserted:
+ *
+ *   ed25519_verify_per_s   raw node:crypto Ed25519 verifications per second on one core (baseline)
+ *   verify_entries_per_s   accord-verify's engine over a generated mirror of --entries statements,
+ *   verify_ratio           ... and that divided by the baseline (target >= 0.8 with one worker,
+ *                          >= 1.5 with two), for --workers 1 and for all cores
+ *   verify_peak_rss_mb     peak memory of accord-verify on that mirror (target <= 150 MB at 100,000)
+ *   append_per_s           statements admitted per second over HTTP by --connections clients, each
+ *   append_p99_ms          its own company with its own key and chained `previous` (>= 1,000/s, p99 < 100 ms)
+ *   read_rps, read_p99_ms  a signatory page and the inclusion-proof route, via autocannon
+ *                          (>= 1,500 signatory pages/s)
+ *
+ * Flags: --entries N (20000), --duration S per load phase (10), --connections C (32), --workers N
+ * (all cores), --only baseline,verify,rss,append,read (all), --keep (keep the temp registry),
+ * --profile-registry DIR (write a V8 CPU profile of the registry process there, to find bottlenecks).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Pool } from 'undici';
+import { runAudit } from '../src/audit/run-audit.ts';
+import { openSource } from '../src/audit/source.ts';
+import { digestOf } from '../src/core/bytes.ts';
+import { buildPledge } from '../src/core/statements/build.ts';
+import { nowTimestamp } from '../src/core/statements/formats.ts';
+import { didDocument, startDidHost } from './bench/did-host.ts';
+import { secure, signer } from './bench/fast-sign.ts';
+import { generateMirror } from './bench/generate-mirror.ts';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+
+function intFlag(v: string | undefined, name: string, fallback: number, max: number): number {
+  if (v === undefined) return fallback;
+  if (!/^[0-9]{1,7}$/.test(v) || Number(v) < 1 || Number(v) > max) {
+    process.stderr.write(`bench: --${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}\n`);
+    process.exit(2);
+  }
+  return Number(v);
+}
+
+const { values } = parseArgs({
+  options: {
+    entries: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    workers: { type: 'string' },
+    only: { type: 'string' },
+    keep: { type: 'boolean' },
+    'profile-registry': { type: 'string' },
+  },
+  strict: true,
+});
+const ENTRIES = intFlag(values.entries, 'entries', 20_000, 2_000_000);
+const DURATION_S = intFlag(values.duration, 'duration', 10, 300);
+const CONNECTIONS = intFlag(values.connections, 'connections', 32, 1024);
+const ALL_CORES = intFlag(values.workers, 'workers', availableParallelism(), 256);
+const ONLY = new Set((values.only ?? 'baseline,verify,rss,append,read').split(','));
+
+const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
+
+function emit(metric: string, value: number, unit: string, context: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ metric, value: Math.round(value * 100) / 100, unit, ...context })}\n`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** Raw node:crypto Ed25519 verifications per second on this thread (one core), over ~3 s. */
+function baseline(): number {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  // 64 bytes: the size of the eddsa-jcs-2022 hashData every statement signature covers.
+  const msg = randomBytes(64);
+  const sig = nodeSign(null, msg, privateKey);
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < 3000) {
+    for (let i = 0; i < 500; i++) if (nodeVerify(null, msg, publicKey, sig)) n++;
+    now = performance.now();
+  }
+  return (n * 1000) / (now - start);
+}
+
+/** The generated mirror for --entries, cached in the temp dir (generation takes longer than verifying). */
+async function mirror(): Promise<{ dir: string; logKey: string; size: number }> {
+  const dir = join(tmpdir(), `accord-bench-mirror-${ENTRIES}`);
+  const marker = join(dir, '.bench-complete.json');
+  try {
+    return JSON.parse(await readFile(marker, 'utf8')) as { dir: string; logKey: string; size: number };
+  } catch {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const started = performance.now();
+  const m = await generateMirror({ dir, entries: ENTRIES });
+  emit('mirror_generated_s', (performance.now() - started) / 1000, 's', { entries: m.size, byType: m.byType });
+  const info = { dir, logKey: m.logKey, size: m.size };
+  await writeFile(marker, JSON.stringify(info));
+  return info;
+}
+
+async function benchVerify(base: number, m: { dir: string; logKey: string; size: number }): Promise<void> {
+  for (const workers of [...new Set([1, ALL_CORES])]) {
+    const started = performance.now();
+    const result = await runAudit(await openSource(m.dir), { logKey: m.logKey, stateCheckpoint: null, workers });
+    const seconds = (performance.now() - started) / 1000;
+    const perS = m.size / seconds;
+    const context = { workers, entries: m.size, ok: result.ok, findings: result.findings.length };
+    emit('verify_entries_per_s', perS, 'entries/s', context);
+    emit('verify_ratio', perS / base, 'ratio', { ...context, baseline_per_s: Math.round(base), target: workers === 1 ? 0.8 : 1.5 });
+  }
+}
+
+function runChild(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30 * 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Peak RSS of accord-verify (its main function, worker threads included) in a child process. */
+async function benchRss(m: { dir: string; logKey: string; size: number }): Promise<void> {
+  const r = await runChild(['--import', 'tsx', 'scripts/bench/rss-verify.ts', m.dir, '--log-key', m.logKey, '--workers', String(ALL_CORES), '--quiet']);
+  const line = r.stderr.trim().split('\n').pop() ?? '';
+  let report: { exitCode: number; maxRssKb: number };
+  try {
+    report = JSON.parse(line) as { exitCode: number; maxRssKb: number };
+  } catch {
+    throw new Error(`rss-verify did not report: ${r.stderr}`);
+  }
+  emit('verify_peak_rss_mb', report.maxRssKb / 1024, 'MB', { entries: m.size, workers: ALL_CORES, exitCode: report.exitCode, target_at_100000: 150 });
+}
+
+interface Registry {
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** The registry (serve-loopback.ts: what npm start runs, bound to 127.0.0.1) in a child process. */
+async function startRegistry(env: Record<string, string>): Promise<Registry> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'accord-bench-registry-'));
+  const profile = values['profile-registry'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-registry']}`];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'scripts/bench/serve-loopback.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn', SUBMIT_RATE_LIMIT: '0', REGISTRY_ORIGIN: 'bench.accord.test/log', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the registry did not start within 120 s')), 120_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /\{"port":(\d+)\}/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the registry exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    dataDir,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+interface Client {
+  did: string;
+  signer: ReturnType<typeof signer>;
+  head: string | null;
+  n: number;
+}
+
+async function benchAppendAndRead(): Promise<void> {
+  const host = await startDidHost();
+  const clients: Client[] = Array.from({ length: CONNECTIONS }, (_, i) => {
+    const did = `did:web:bench-${i}.example`;
+    return { did, signer: signer(randomBytes(32), () => `${did}#key-1`), head: null, n: 0 };
+  });
+  for (const c of clients) host.documents.set(c.did.slice('did:web:'.length), didDocument(c.did, c.signer.method, c.signer.publicKeyMultibase));
+  const registry = await startRegistry({ DID_WEB_HOSTS: host.mapping(clients.map((c) => c.did.slice('did:web:'.length))) });
+  const pool = new Pool(registry.url, { connections: CONNECTIONS, pipelining: 1 });
+  try {
+    const accords = (await (await fetch(`${registry.url}/api/v1/accords`)).json()) as { accords: { digest: string }[] };
+    const accord = accords.accords[0]?.digest as string;
+
+    const submit = async (c: Client): Promise<{ ok: boolean; ms: number; status: number }> => {
+      const now = nowTimestamp();
+      const doc = buildPledge({ did: c.did, name: `Bench company ${c.did.slice(8)} (${c.n++})`, accord, principles: [1, 2, 3, 4, 5, 6], previous: c.head, validFrom: now });
+      const body = secure(doc, c.signer, now);
+      const started = performance.now();
+      const res = await pool.request({ method: 'POST', path: '/api/v1/statements', headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
+      const text = await res.body.text();
+      const ms = performance.now() - started;
+      if (res.statusCode === 201) c.head = digestOf(body);
+      else if (res.statusCode === 409) c.head = (JSON.parse(text) as { error: { head: string | null } }).error.head;
+      return { ok: res.statusCode === 201, ms, status: res.statusCode };
+    };
+
+    // Warm-up, not measured: each company's first pledge (with its DomainAttestation).
+    await Promise.all(clients.map((c) => submit(c)));
+
+    if (ONLY.has('append')) {
+      const latencies: number[] = [];
+      const failures = new Map<number, number>();
+      let admitted = 0;
+      const deadline = performance.now() + DURATION_S * 1000;
+      const started = performance.now();
+      await Promise.all(
+        clients.map(async (c) => {
+          while (performance.now() < deadline) {
+            const r = await submit(c);
+            latencies.push(r.ms);
+            if (r.ok) admitted++;
+            else failures.set(r.status, (failures.get(r.status) ?? 0) + 1);
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      const context = { clients: CONNECTIONS, duration_s: Math.round(seconds * 10) / 10, admitted, failures: Object.fromEntries(failures) };
+      emit('append_per_s', admitted / seconds, 'statements/s', { ...context, target: 1000 });
+      emit('append_p99_ms', percentile(latencies, 99), 'ms', { ...context, p50_ms: Math.round(percentile(latencies, 50) * 10) / 10, p90_ms: Math.round(percentile(latencies, 90) * 10) / 10, target: 100 });
+      // The log written under load must still verify, as an auditor would check it.
+      const auditStart = performance.now();
+      const audit = await runAudit(await openSource(`${registry.url}/`), { logKey: null, stateCheckpoint: null, workers: ALL_CORES });
+      emit('append_log_audit_s', (performance.now() - auditStart) / 1000, 's', { ok: audit.ok, size: audit.size, findings: audit.findings.slice(0, 3) });
+    }
+
+    if (ONLY.has('read')) {
+      const size = Number((await (await fetch(`${registry.url}/log/checkpoint`)).text()).split('\n')[1]);
+      const routes = [
+        { route: 'signatory_page', path: '/signatories/bench-0.example', target: 1500 },
+        { route: 'inclusion_proof', path: `/api/v1/proof/inclusion?index=${Math.floor(size / 2)}&size=${size}` },
+      ];
+      for (const r of routes) {
+        const result = await autocannon({ url: `${registry.url}${r.path}`, connections: CONNECTIONS, duration: DURATION_S });
+        const context = { route: r.route, path: r.path, connections: CONNECTIONS, duration_s: DURATION_S, non2xx: result.non2xx, errors: result.errors, log_size: size };
+        emit('read_rps', result.requests.average, 'requests/s', { ...context, ...(r.target === undefined ? {} : { target: r.target }) });
+        emit('read_p99_ms', result.latency.p99, 'ms', { ...context, p50_ms: result.latency.p50 });
+      }
+    }
+  } finally {
+    await pool.close();
+    await registry.stop();
+    await host.close();
+    if (values.keep) process.stderr.write(`bench: kept the registry data in ${registry.dataDir}\n`);
+    else await rm(registry.dataDir, { recursive: true, force: true });
+  }
+}
+
+process.stderr.write(`bench: ${JSON.stringify({ entries: ENTRIES, duration_s: DURATION_S, connections: CONNECTIONS, workers: ALL_CORES, ...machine })}\n`);
+const base = ONLY.has('baseline') || ONLY.has('verify') ? baseline() : NaN;
+if (!Number.isNaN(base)) emit('ed25519_verify_per_s', base, 'verifications/s', { threads: 1, ...machine });
+if (ONLY.has('verify') || ONLY.has('rss')) {
+  const m = await mirror();
+  if (ONLY.has('verify')) await benchVerify(base, m);
+  if (ONLY.has('rss')) await benchRss(m);
+}
+if (ONLY.has('append') || ONLY.has('read')) await benchAppendAndRead();
