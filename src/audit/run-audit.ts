@@ -207,7 +207,8 @@ async function streamEntries(
       }
       if (tasks.length > 0) void verify(tasks);
       if (entries.length !== r.width) {
-        const at = r.start + Math.min(entries.length, r.width);
+        // Too few: name the first entry that is missing. Too many: the tile as a whole.
+        const at = entries.length < r.width ? r.start + entries.length : -1;
         auditor.addFinding(at, 'TILE_INVALID', `/log/${entriesPath(r.start / TILE_WIDTH, r.width)} holds ${entries.length} entries, expected ${r.width}`);
         break;
       }

@@ -47,10 +47,3 @@ export function parseCli<const O extends Options>(argv: string[], usage: string,
   }
   return parsed;
 }
-
-/** An option that must be a positive integer (e.g. --workers), or a usage error. */
-export function positiveIntOption(value: string | undefined, name: string, usage: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^[0-9]{1,6}$/.test(value) || Number(value) < 1) throw usageError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`, usage);
-  return Number(value);
-}

@@ -10,12 +10,14 @@
  * is signed by the log key (pinned with --log-key, else the registry's published key) and its
  * inclusion proof leads from the canonical bytes of this very statement to that checkpoint's root.
  */
-import { writeFile, rename, unlink } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { sameVerifierKey } from '../core/audit/registry-info.ts';
 import { DIGEST_RE, digestOf, fromBase64 } from '../core/bytes.ts';
 import { AccordError, describeValue, isAccordError } from '../core/errors.ts';
 import { canonicalBytes } from '../core/json/canonical.ts';
 import { parseStrictJson } from '../core/json/strict-parse.ts';
 import { verifyCheckpoint } from '../core/log/checkpoint.ts';
+import { parseVerifierKey } from '../core/log/note.ts';
 import { leafHash, verifyInclusion } from '../core/log/merkle.ts';
 import { buildPledge, buildWithdrawal, secureStatement } from '../core/statements/build.ts';
 import { nowTimestamp } from '../core/statements/formats.ts';
@@ -37,7 +39,8 @@ const USAGE = `usage: accord-sign pledge|withdraw --key key.json --registry URL 
   --accord DIGEST        pledge: the accord to sign (default: the latest version in the log)
   --reason TEXT          withdraw: why (at most 1,000 characters, published)
   --receipt FILE         write the checked receipt to FILE (JSON)
-  --log-key VKEY         pin the registry's log key (signed-note verifier key); default: published key
+  --log-key VKEY         pin the registry's log key (a signed-note verifier key, or a file holding
+                         one); default: the key the registry publishes
   --dry-run              print the signed statement and stop; nothing is submitted
 
 Exit 0: logged and the receipt verified; 1: refused by the registry or a bad receipt; 2: could not run.`;
@@ -221,6 +224,25 @@ export function checkReceipt(receipt: Receipt, entry: Uint8Array, logKey: string
   return { size: cp.size, origin: cp.origin };
 }
 
+/** --log-key: a signed-note verifier key, or a file holding one (as accord-verify takes it); else exit 2. */
+async function readLogKey(v: string): Promise<string> {
+  const candidates = [v];
+  try {
+    candidates.push((await readFile(v, 'utf8')).trim());
+  } catch {
+    // not a file: only the value itself can be the key
+  }
+  for (const c of candidates) {
+    try {
+      parseVerifierKey(c);
+      return c;
+    } catch (e) {
+      if (!isAccordError(e)) throw e;
+    }
+  }
+  throw usageError(`--log-key is not a signed-note verifier key (<name>+<key id>+<key>) nor a file holding one: ${describeValue(v)}`, USAGE);
+}
+
 async function writeAtomically(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
@@ -284,6 +306,7 @@ export async function sign(argv: string[], out: (line: string) => void = console
   if (typeof values.accord === 'string' && !DIGEST_RE.test(values.accord)) throw usageError(`--accord must be a digest sha256:<64 hex>, got ${describeValue(values.accord)}`, USAGE);
   const root = values.registry;
   registryUrl(root, ''); // a bad URL is a usage error before anything else happens
+  const pinned = typeof values['log-key'] === 'string' ? await readLogKey(values['log-key']) : null;
 
   const key = await loadKeyFile(values.key);
   const current = await fetchSignatory(root, key.domain);
@@ -305,9 +328,14 @@ export async function sign(argv: string[], out: (line: string) => void = console
     return 0;
   }
 
-  // The log key: pinned, or the registry's published one (then say so, as accord-verify does).
-  const pinned = typeof values['log-key'] === 'string' ? values['log-key'] : null;
-  const logKey = pinned ?? (await fetchRegistryInfo(root)).logKey;
+  // The log key: pinned, or the registry's published one (then say so, as accord-verify does). A
+  // registry that publishes another key than the pinned one gets nothing: it is not the registry
+  // the signatory means (or it changed its key, which a log must never do).
+  const published = (await fetchRegistryInfo(root)).logKey;
+  if (pinned !== null && !sameVerifierKey(pinned, published)) {
+    throw refusal('LOG_KEY_MISMATCH', `the registry at ${root} publishes the log key ${published}, not the pinned ${pinned}; nothing was submitted`);
+  }
+  const logKey = pinned ?? published;
 
   const url = registryUrl(root, 'api/v1/statements');
   const res = await request(url, { method: 'POST', body: entry, headers: { 'content-type': 'application/json', accept: 'application/json' } });

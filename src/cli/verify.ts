@@ -204,7 +204,11 @@ function summary(r: RunAuditResult, sourceLabel: string, stateNote: string, ms: 
     `${plural(s.signaturesChecked, 'signature')}`,
     ...(s.leafHashesChecked > 0 ? [`${plural(s.leafHashesChecked, 'leaf hash', 'leaf hashes')} against level-0 tiles`] : []),
     ...(s.tileHashesChecked > 0 ? [`${plural(s.tileHashesChecked, 'upper tile hash', 'upper tile hashes')}`] : []),
-    r.sourceKind === 'bundle' ? 'inclusion proofs against the checkpoint' : 'tree root against the checkpoint',
+    r.sourceKind === 'bundle'
+      ? 'inclusion proofs against the checkpoint'
+      : s.entries === r.size
+        ? 'tree root against the checkpoint'
+        : 'tree root NOT checked (entries missing)',
     'pledge chains, attestation coverage, accords known, withdrawal and notice rules, duplicates, backdating',
   ];
   out.push(`  checks:      ${checks.join('; ')}`);

@@ -104,13 +104,33 @@ export interface SequencerOptions {
   maxBatchEntries?: number;
 }
 
+/** What `appendBulk` resolves with. */
+export interface BulkResult {
+  /** Index of the first entry appended. */
+  first: number;
+  /** Tree size after the batch that held them (covers them). */
+  size: number;
+  /** Signed note of that batch's checkpoint. */
+  checkpoint: string;
+}
+
 interface Pending {
   group: AppendGroup;
-  resolve: (r: Receipt[]) => void;
+  /** false for appendBulk: no inclusion proofs are computed. */
+  wantReceipts: boolean;
+  resolve: (r: Appended) => void;
   reject: (e: unknown) => void;
 }
 
-type Outcome = { ok: true; receipts: Receipt[] } | { ok: false; error: unknown };
+/** A settled group: its receipts (none for bulk), its first new index (-1 if it logged nothing new), the batch's checkpoint. */
+interface Appended {
+  receipts: Receipt[];
+  first: number;
+  size: number;
+  checkpoint: string;
+}
+
+type Outcome = ({ ok: true } & Appended) | { ok: false; error: unknown };
 
 /** What the sequencer knows about the batch under way, on top of the committed rows. */
 interface BatchOverlay {
@@ -163,15 +183,30 @@ export class Sequencer {
    * included (idempotent resubmission, DESIGN 7). Rejects with the admit error, or
    * LOG_DUPLICATE_ENTRY if an earlier entry of the group (but not its last) is already logged.
    */
-  append(group: AppendGroup): Promise<Receipt[]> {
+  async append(group: AppendGroup): Promise<Receipt[]> {
+    return (await this.#enqueue(group, true)).receipts;
+  }
+
+  /**
+   * Appends many entries as one group without admission rules and without computing a receipt
+   * per entry (imports, benchmarks, tests that need a big log): the same transaction and the same
+   * node-writing code as `append`. Every entry must be new (LOG_DUPLICATE_ENTRY otherwise).
+   */
+  async appendBulk(entries: AppendEntry[]): Promise<BulkResult> {
+    const r = await this.#enqueue({ entries }, false);
+    if (r.first < 0) throw new AccordError('LOG_DUPLICATE_ENTRY', `the last bulk entry (${(entries[entries.length - 1] as AppendEntry).digest}) is already logged`);
+    return { first: r.first, size: r.size, checkpoint: r.checkpoint };
+  }
+
+  #enqueue(group: AppendGroup, wantReceipts: boolean): Promise<Appended> {
     if (this.#closed) return Promise.reject(new AccordError('SEQUENCER_CLOSED', 'the sequencer is closed'));
     try {
       checkGroup(group);
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise<Receipt[]>((resolve, reject) => {
-      this.#queue.push({ group, resolve, reject });
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ group, wantReceipts, resolve, reject });
       this.#draining ??= this.#drain();
     });
   }
@@ -201,7 +236,7 @@ export class Sequencer {
   async #commitBatch(batch: Pending[]): Promise<void> {
     let outcomes: Outcome[];
     try {
-      outcomes = await writeTransaction(this.#handle, (trx) => this.#sequence(trx, batch.map((p) => p.group)));
+      outcomes = await writeTransaction(this.#handle, (trx) => this.#sequence(trx, batch));
     } catch (cause) {
       const error = isAccordError(cause) ? cause : new AccordError('LOG_APPEND_FAILED', `the batch could not be committed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
       for (const p of batch) p.reject(error);
@@ -210,12 +245,13 @@ export class Sequencer {
     // Only now, after COMMIT returned, are receipts handed out (crash-safety point 2).
     for (const [i, p] of batch.entries()) {
       const o = outcomes[i] as Outcome;
-      if (o.ok) p.resolve(o.receipts);
+      if (o.ok) p.resolve(o);
       else p.reject(o.error);
     }
   }
 
-  async #sequence(trx: Kysely<Database>, groups: AppendGroup[]): Promise<Outcome[]> {
+  async #sequence(trx: Kysely<Database>, batch: Pending[]): Promise<Outcome[]> {
+    const groups = batch.map((p) => p.group);
     // Crash-safety point 5: read the state again under the lock.
     const stored = await countEntries(trx);
     const latest = await getLatestCheckpoint(trx);
@@ -239,14 +275,15 @@ export class Sequencer {
     );
     const overlay: BatchOverlay = { digests: new Map(), signatories: new Map(), accords: new Map() };
     const fresh: EntryRow[] = [];
-    const results: ({ kind: 'new' | 'existing'; indexes: number[]; digests: string[] } | { kind: 'rejected'; error: unknown })[] = [];
+    const results: ({ kind: 'new' | 'existing'; indexes: number[]; digests: string[]; wantReceipts: boolean } | { kind: 'rejected'; error: unknown })[] = [];
+    const firstOf = (r: { kind: 'new' | 'existing'; indexes: number[] }): number => (r.kind === 'new' ? (r.indexes[0] as number) : -1);
     const ctxBase = this.#contextLookups(trx, committed, overlay);
 
-    for (const group of groups) {
+    for (const { group, wantReceipts } of batch) {
       const found = group.entries.map((e) => committed.get(e.digest) ?? overlay.digests.get(e.digest));
       if (found[found.length - 1] !== undefined) {
         const present = group.entries.flatMap((e, i) => (found[i] === undefined ? [] : [{ index: found[i] as number, digest: e.digest }]));
-        results.push({ kind: 'existing', indexes: present.map((p) => p.index), digests: present.map((p) => p.digest) });
+        results.push({ kind: 'existing', indexes: present.map((p) => p.index), digests: present.map((p) => p.digest), wantReceipts });
         continue;
       }
       const dup = found.findIndex((f) => f !== undefined);
@@ -278,7 +315,7 @@ export class Sequencer {
       }
       const last = indexes[indexes.length - 1] as number;
       for (const state of states) overlay.signatories.set(state.did, { state, updatedIndex: last });
-      results.push({ kind: 'new', indexes, digests: group.entries.map((e) => e.digest) });
+      results.push({ kind: 'new', indexes, digests: group.entries.map((e) => e.digest), wantReceipts });
     }
 
     let size = stored;
@@ -300,7 +337,7 @@ export class Sequencer {
     }
 
     // Receipts: inclusion proofs at the new size, from the nodes in hand plus any older ones.
-    const wanted = results.flatMap((r) => (r.kind === 'rejected' ? [] : r.indexes));
+    const wanted = results.flatMap((r) => (r.kind === 'rejected' || !r.wantReceipts ? [] : r.indexes));
     const needed: NodeId[] = [];
     for (const index of wanted) for (const n of nodesNeededForInclusion(index, size)) if (!nodes.has(nodeKey(n.level, n.index))) needed.push(n);
     if (needed.length > 0) for (const [k, h] of await getNodes(trx, needed)) nodes.set(k, h);
@@ -311,8 +348,12 @@ export class Sequencer {
     };
     return results.map((r): Outcome => {
       if (r.kind === 'rejected') return { ok: false, error: r.error };
+      if (!r.wantReceipts) return { ok: true, receipts: [], first: firstOf(r), size, checkpoint: note as string };
       return {
         ok: true,
+        first: firstOf(r),
+        size,
+        checkpoint: note as string,
         receipts: r.indexes.map((index, i) => ({
           index,
           digest: r.digests[i] as string,

@@ -14,6 +14,7 @@ import { openSource } from '../../src/audit/source.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { generateKeyPair } from '../../src/core/crypto/ed25519.ts';
 import { makeVerifierKey } from '../../src/core/log/note.ts';
+import { encodeEntryBundle } from '../../src/core/log/tiles.ts';
 import { verifyFast } from '../../src/node/ed25519-fast.ts';
 import { readMirror, writeFileAt, writeMirror } from '../helpers/mirror.ts';
 import { LogBuilder, proofBundle } from './log-builder.ts';
@@ -160,6 +161,17 @@ describe('runAudit over a mirror directory', () => {
       await writeMirror(dir, log.bytes, log.mirrorKeys);
       await rm(join(dir, 'log', 'tile', 'entries'), { recursive: true });
       expect(codes(await audit(dir))).toEqual(['0:TILE_MISSING']);
+    });
+
+    it('names a partial entry bundle with an entry too many as a tile finding (TILE_INVALID, -1)', async () => {
+      const { log } = LogBuilder.basic();
+      const dir = dirFor('extra');
+      await writeMirror(dir, log.bytes, log.mirrorKeys);
+      const extra = log.notice(log.companies.get('beta.test')!.did, 'delist', { append: false });
+      await writeFileAt(dir, 'log/tile/entries/000.p/6', encodeEntryBundle([...log.bytes, extra.bytes]));
+      const r = await audit(dir);
+      expect(codes(r)).toEqual(['-1:TILE_INVALID']);
+      expect(r.stats.entries).toBe(6);
     });
 
     it('reports a missing well-known file and a wrong pinned key', async () => {

@@ -7,7 +7,8 @@ import { runAudit } from '../../src/audit/run-audit.ts';
 import { openSource } from '../../src/audit/source.ts';
 import { fromBase64, toBase64 } from '../../src/core/bytes.ts';
 import { generateKeyPair } from '../../src/core/crypto/ed25519.ts';
-import { makeVerifierKey } from '../../src/core/log/note.ts';
+import { parseCheckpoint, signCheckpoint } from '../../src/core/log/checkpoint.ts';
+import { makeVerifierKey, parseNote } from '../../src/core/log/note.ts';
 import { verifyProof } from '../../src/core/statements/proof.ts';
 import type { Statement } from '../../src/core/statements/types.ts';
 import { canonical, startHarness, verifyReceipt, type Harness, type ReceiptJson } from '../server/harness.ts';
@@ -95,13 +96,34 @@ describe('accord-sign pledge', () => {
     });
   });
 
-  describe('when the pinned --log-key is not the registry key', () => {
-    it('exits 1 with RECEIPT_INVALID', async () => {
+  describe('when the pinned --log-key is not the key the registry publishes', () => {
+    it('exits 1 with LOG_KEY_MISMATCH and submits nothing', async () => {
       const stranger = makeVerifierKey(h.config.origin, generateKeyPair().publicKey);
+      const before = await h.snapshot();
       const r = await runTool('sign', ['pledge', '--key', acme.path, '--registry', web.url, '--log-key', stranger, '--name', 'Acme Test AG']);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/RECEIPT_INVALID/);
-      expect(r.stdout).not.toMatch(/Receipt verified/);
+      expect(r.stderr).toMatch(/LOG_KEY_MISMATCH/);
+      expect(await h.snapshot()).toEqual(before);
+    });
+  });
+
+  describe('when the receipt checkpoint is signed by another key', () => {
+    it('exits 1 with RECEIPT_INVALID', async () => {
+      const stranger = generateKeyPair();
+      const proxy = await tamperingProxy(web.url, (status, body) => {
+        const receipt = JSON.parse(body.toString('utf8')) as ReceiptJson;
+        const cp = parseCheckpoint(parseNote(receipt.checkpoint).text);
+        receipt.checkpoint = signCheckpoint(cp, stranger.secretKey);
+        return { status, body: Buffer.from(JSON.stringify(receipt)) };
+      });
+      try {
+        const r = await runTool('sign', ['pledge', '--key', acme.path, '--registry', proxy.url, '--log-key', h.logKey]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/checkpoint does not verify/);
+        expect(r.stderr).toMatch(/RECEIPT_INVALID/);
+      } finally {
+        await proxy.close();
+      }
     });
   });
 

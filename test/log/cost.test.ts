@@ -47,7 +47,7 @@ async function open(dataDir: string, counter: QueryCounter): Promise<Registry> {
   return openRegistry({ dataDir, origin: ORIGIN, plugins: [counter], log: counter.log, maxBatchEntries: 20_000 });
 }
 
-/** Fills the log to `size` entries through the sequencer, in big batches (same node-writing code). */
+/** Fills the log to `size` entries through the sequencer's bulk path (same transaction and node-writing code). */
 async function fill(reg: Registry, size: number): Promise<void> {
   let n = await reg.reader.size();
   while (n < size) {
@@ -56,7 +56,7 @@ async function fill(reg: Registry, size: number): Promise<void> {
       const bytes = utf8(`{"bulk":${n + i}}`);
       return { bytes, digest: digestOf(bytes), type: 'Test', subject: `did:web:s${(n + i) % 97}.example`, validFrom: '2026-12-01T00:00:00Z' };
     });
-    await reg.sequencer.append({ entries });
+    await reg.sequencer.appendBulk(entries);
     n += k;
   }
 }

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64 } from '../../src/core/bytes.ts';
 import { AccordError } from '../../src/core/errors.ts';
+import { verifyCheckpoint } from '../../src/core/log/checkpoint.ts';
+import { leafHash, verifyInclusion } from '../../src/core/log/merkle.ts';
 import type { AppendGroup, Receipt } from '../../src/log/sequencer.ts';
 import { DEFAULT_ACCORDS_DIR, openRegistry, type Registry } from '../../src/registry.ts';
 import { getEntryByDigest } from '../../src/storage/entries-repo.ts';
@@ -185,6 +187,23 @@ describe.each(engines)('the sequencer on $name', (engine) => {
       expect(found[0]).toMatchObject({ index: 0, digest: accordEntry!.digest, id: 'urn:accord:tech-sector:1', version: 1, principleNumbers: [1, 2, 3, 4, 5, 6] });
       expect(found[1]).toEqual(found[0]);
       expect(found[2]).toBeUndefined();
+    });
+  });
+
+  describe('appendBulk', () => {
+    it('appends many entries in one batch, covered by one signed checkpoint', async () => {
+      const { reg } = await registry();
+      const all = statements(reg, 30, 'bulk');
+      const entries = all.flatMap((s) => groupOf(reg.keys, s).entries);
+      const [before] = await reg.sequencer.append(groupOf(reg.keys, attestation(reg.keys, label('pre'))));
+      const result = await reg.sequencer.appendBulk(entries);
+      expect(result.first).toBe(before!.index + 1);
+      expect(result.size).toBe(result.first + 30);
+      const cp = verifyCheckpoint(result.checkpoint, reg.keys.logVerifierKey);
+      expect(cp.size).toBe(result.size);
+      verifyInclusion(leafHash(all[7]!.bytes), result.first + 7, cp.size, await reg.reader.inclusionProof(result.first + 7, cp.size), cp.root);
+      await expect(reg.sequencer.appendBulk(entries.slice(0, 3))).rejects.toMatchObject({ code: 'LOG_DUPLICATE_ENTRY' });
+      await expectAuditOk(reg);
     });
   });
 
