@@ -27,11 +27,10 @@ import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { runAudit } from '../src/audit/run-audit.ts';
 import { openSource } from '../src/audit/source.ts';
-import { digestOf } from '../src/core/bytes.ts';
 import { buildPledge } from '../src/core/statements/build.ts';
 import { nowTimestamp } from '../src/core/statements/formats.ts';
 import { didDocument, startDidHost } from './bench/did-host.ts';
-import { secure, signer } from './bench/fast-sign.ts';
+import { secure, sha256, signer } from './bench/fast-sign.ts';
 import { generateMirror } from './bench/generate-mirror.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -219,7 +218,7 @@ async function benchAppendAndRead(): Promise<void> {
       const res = await pool.request({ method: 'POST', path: '/api/v1/statements', headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
       const text = await res.body.text();
       const ms = performance.now() - started;
-      if (res.statusCode === 201) c.head = digestOf(body);
+      if (res.statusCode === 201) c.head = `sha256:${sha256(body).toString('hex')}`;
       else if (res.statusCode === 409) c.head = (JSON.parse(text) as { error: { head: string | null } }).error.head;
       return { ok: res.statusCode === 201, ms, status: res.statusCode };
     };

@@ -15,7 +15,7 @@ import { consistencyProof, inclusionProof, nodesNeededForConsistency, nodesNeede
 import type { TileFetcher } from '../core/log/tile-reader.ts';
 import { encodeEntryBundle, parseTilePath, TILE_WIDTH, tileWidth, type TileRef } from '../core/log/tiles.ts';
 import { formatTlogProof } from '../core/log/tlog-proof.ts';
-import { getCheckpointBySize, getLatestCheckpoint, type CheckpointRow } from '../storage/checkpoints-repo.ts';
+import { getCheckpointBySize, getLatestCheckpoint, getLatestCheckpointSize, type CheckpointRow } from '../storage/checkpoints-repo.ts';
 import { getEntry, getEntryBytesRange, type EntryRow } from '../storage/entries-repo.ts';
 import type { Database } from '../storage/schema.ts';
 import { getNodes, getTileBytes, nodeKey } from '../storage/tree-repo.ts';
@@ -48,8 +48,8 @@ export class StoredLogReader {
   }
 
   /** The size of the latest checkpoint (0 for an empty log). */
-  async size(): Promise<number> {
-    return (await this.latestCheckpoint())?.size ?? 0;
+  size(): Promise<number> {
+    return getLatestCheckpointSize(this.#db);
   }
 
   entry(index: number): Promise<EntryRow | undefined> {

@@ -34,6 +34,12 @@ export async function getLatestCheckpoint(db: Db): Promise<CheckpointRow | undef
   return r === undefined ? undefined : toRow(r);
 }
 
+/** The size of the largest stored checkpoint (0 for an empty log): one index probe. */
+export async function getLatestCheckpointSize(db: Db): Promise<number> {
+  const r = await db.selectFrom('checkpoints').select((eb) => eb.fn.max('size').as('m')).executeTakeFirst();
+  return r?.m === null || r?.m === undefined ? 0 : Number(r.m);
+}
+
 export async function getCheckpointBySize(db: Db, size: number): Promise<CheckpointRow | undefined> {
   const r = await db.selectFrom('checkpoints').selectAll().where('size', '=', size).executeTakeFirst();
   return r === undefined ? undefined : toRow(r);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptySignatory, type SignatoryState } from '../../src/core/audit/registry-state.ts';
 import { sha256, utf8 } from '../../src/core/bytes.ts';
 import { openDatabase, type DatabaseHandle } from '../../src/storage/db.ts';
-import { getCheckpointBySize, getLatestCheckpoint, getRecentCheckpoints, insertCheckpoint } from '../../src/storage/checkpoints-repo.ts';
+import { getCheckpointBySize, getLatestCheckpoint, getLatestCheckpointSize, getRecentCheckpoints, insertCheckpoint } from '../../src/storage/checkpoints-repo.ts';
 import {
   countEntries,
   countEntriesByType,
@@ -101,6 +101,7 @@ describe.each(engines)('repositories on $name', (engine) => {
 
   describe('checkpoints', () => {
     it('keeps every checkpoint and serves the largest as the latest', async () => {
+      expect(await getLatestCheckpointSize(h.db)).toBe(0);
       const big = await openDatabase(await engine.fresh());
       try {
         for (let size = 1; size <= 4; size++) {
@@ -108,6 +109,7 @@ describe.each(engines)('repositories on $name', (engine) => {
           await insertCheckpoint(big.db, { size, root: sha256(utf8(String(size))), note: `note ${size}`, createdAt: `2026-12-01T10:00:0${size}Z` });
         }
         expect((await getLatestCheckpoint(big.db))?.note).toBe('note 4');
+        expect(await getLatestCheckpointSize(big.db)).toBe(4);
         expect((await getCheckpointBySize(big.db, 2))?.root).toEqual(sha256(utf8('2')));
         expect((await getRecentCheckpoints(big.db, 2)).map((c) => c.size)).toEqual([4, 3]);
       } finally {
