@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { sha256, toBase64, utf8 } from '../../../src/core/bytes.ts';
 import { keyPairFromSeed } from '../../../src/core/crypto/ed25519.ts';
-import { isAccordError } from '../../../src/core/errors.ts';
 import { formatCheckpoint, parseCheckpoint, signCheckpoint, verifyCheckpoint } from '../../../src/core/log/checkpoint.ts';
 import { addSignatures, makeVerifierKey, signNote } from '../../../src/core/log/note.ts';
+import { codeOf } from '../../helpers/errors.ts';
 
 const ORIGIN = 'registry.example.org/log';
 const logKey = keyPairFromSeed(sha256(utf8('log key seed')));
 const VKEY = makeVerifierKey(ORIGIN, logKey.publicKey);
 const ROOT = sha256(utf8('some root'));
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isAccordError(e) ? e.code : `not an AccordError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('formatCheckpoint and parseCheckpoint', () => {
   it('format origin, size and base64 root, one per line', () => {

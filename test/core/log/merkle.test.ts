@@ -24,6 +24,7 @@ import {
   verifyInclusion,
 } from '../../../src/core/log/merkle.ts';
 import { completeLevels, leavesOf, nodeGetter, referenceRoot, VECTORS_DIR } from './fixtures.ts';
+import { codeOf } from '../../helpers/errors.ts';
 
 const MERKLE = join(VECTORS_DIR, 'merkle');
 
@@ -39,15 +40,6 @@ const consistencyFiles = walk(join(MERKLE, 'consistency')).sort();
 const load = <T>(f: string): T => JSON.parse(readFileSync(f, 'utf8')) as T;
 const b64 = (s: string): Uint8Array => fromBase64(s);
 const proofOf = (p: string[] | null): Uint8Array[] => (p ?? []).map(b64);
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isAccordError(e) ? e.code : `not an AccordError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 /** The RFC 6962 test leaves that transparency-dev/merkle built its vectors from (proof/verify_test.go). */
 const CT_LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((x) => leafHash(fromHex(x)));

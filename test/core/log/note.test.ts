@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, fromBase64, sha256, toBase64, toHex, utf8 } from '../../../src/core/bytes.ts';
 import { keyPairFromSeed } from '../../../src/core/crypto/ed25519.ts';
-import { isAccordError } from '../../../src/core/errors.ts';
 import {
   addSignatures,
   keyId,
@@ -15,6 +14,7 @@ import {
   signNote,
 } from '../../../src/core/log/note.ts';
 import { VECTORS_DIR } from './fixtures.ts';
+import { codeOf } from '../../helpers/errors.ts';
 
 const example = JSON.parse(readFileSync(join(VECTORS_DIR, 'signed-note', 'c2sp-example.json'), 'utf8')) as {
   verifierKey: string;
@@ -26,15 +26,6 @@ const alice = keyPairFromSeed(sha256(utf8('alice seed')));
 const bob = keyPairFromSeed(sha256(utf8('bob seed')));
 const ALICE = makeVerifierKey('example.org/alice', alice.publicKey);
 const BOB = makeVerifierKey('example.org/bob', bob.publicKey);
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isAccordError(e) ? e.code : `not an AccordError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('openNote', () => {
   describe('on the C2SP signed-note example', () => {

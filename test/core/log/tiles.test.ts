@@ -2,7 +2,6 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isAccordError } from '../../../src/core/errors.ts';
 import {
   decodeEntryBundle,
   decodeHashTile,
@@ -18,15 +17,7 @@ import {
   tileWidth,
 } from '../../../src/core/log/tiles.ts';
 import { VECTORS_DIR } from './fixtures.ts';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isAccordError(e) ? e.code : `not an AccordError: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf } from '../../helpers/errors.ts';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

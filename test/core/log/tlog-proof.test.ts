@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256, toBase64, utf8 } from '../../../src/core/bytes.ts';
 import { keyPairFromSeed } from '../../../src/core/crypto/ed25519.ts';
-import { isAccordError } from '../../../src/core/errors.ts';
 import { signCheckpoint } from '../../../src/core/log/checkpoint.ts';
 import { inclusionProof, leafHash, rootFromLeafHashes } from '../../../src/core/log/merkle.ts';
 import { makeVerifierKey } from '../../../src/core/log/note.ts';
@@ -11,6 +10,7 @@ import type { LogRecord } from '../../../src/core/log/tile-reader.ts';
 import { readLog } from '../../../src/core/log/tile-reader.ts';
 import { formatTlogProof, parseTlogProof, TLOG_PROOF_HEADER, verifyTlogProof } from '../../../src/core/log/tlog-proof.ts';
 import { completeLevels, dirFetcher, nodeGetter, VECTORS_DIR } from './fixtures.ts';
+import { codeOf } from '../../helpers/errors.ts';
 
 const ORIGIN = 'registry.example.org/log';
 const logKey = keyPairFromSeed(sha256(utf8('tlog-proof log key')));
@@ -24,15 +24,6 @@ const checkpoint = signCheckpoint({ origin: ORIGIN, size: entries.length, root: 
 
 function proofText(index: number, extra?: Uint8Array): string {
   return formatTlogProof({ index, proof: inclusionProof(index, entries.length, getNode), checkpoint, extra });
-}
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isAccordError(e) ? e.code : `not an AccordError: ${String(e)}`;
-  }
-  return undefined;
 }
 
 describe('formatTlogProof', () => {
