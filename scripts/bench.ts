@@ -16,6 +16,7 @@
  * Flags: --entries N (20000), --duration S per load phase (10), --connections C (32), --workers N
  * (all cores), --only baseline,verify,rss,append,read (all), --keep (keep the temp registry),
  * --profile-registry DIR (write a V8 CPU profile of the registry process there, to find bottlenecks).
+ * The registry is `npm start` (src/main.ts) with HOST=127.0.0.1, in a child process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
@@ -154,13 +155,17 @@ interface Registry {
   stop(): Promise<void>;
 }
 
-/** The registry (serve-loopback.ts: what npm start runs, bound to 127.0.0.1) in a child process. */
+/**
+ * The registry exactly as `npm start` runs it (src/main.ts), from the same environment (DESIGN 9),
+ * listening on 127.0.0.1 only (HOST), so the benchmark never opens a port to the network. Its
+ * start-up log line (pino JSON on stdout) names the port it got for PORT=0.
+ */
 async function startRegistry(env: Record<string, string>): Promise<Registry> {
   const dataDir = await mkdtemp(join(tmpdir(), 'accord-bench-registry-'));
   const profile = values['profile-registry'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-registry']}`];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'scripts/bench/serve-loopback.ts'], {
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn', SUBMIT_RATE_LIMIT: '0', REGISTRY_ORIGIN: 'bench.accord.test/log', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'info', SUBMIT_RATE_LIMIT: '0', REGISTRY_ORIGIN: 'bench.accord.test/log', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -168,7 +173,7 @@ async function startRegistry(env: Record<string, string>): Promise<Registry> {
     const timer = setTimeout(() => reject(new Error('the registry did not start within 120 s')), 120_000);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /\{"port":(\d+)\}/.exec(out);
+      const m = /"port":(\d+)/.exec(out);
       if (m !== null) {
         clearTimeout(timer);
         resolve(Number(m[1]));

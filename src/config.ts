@@ -4,6 +4,7 @@
  * process.env. A bad value is a startup error (code CONFIG_INVALID) that names each variable at
  * fault and what it held, never a silent default.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AccordError, describeValue } from './core/errors.ts';
 import { didWebFromDomain } from './core/statements/did.ts';
@@ -12,6 +13,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface Config {
   port: number;
+  /** The address to listen on (an IP address or a host name); null: every interface. */
+  host: string | null;
   /** Database (SQLite) and registry key files. */
   dataDir: string;
   /** A postgres:// URL, or null for SQLite in dataDir. */
@@ -44,8 +47,18 @@ const decimal = (name: string, max: number) =>
 // origin is the same string (DESIGN 5). We also keep it to printable ASCII so it is one clean line.
 const ORIGIN_RE = /^[\x21-\x2a\x2c-\x7e]{1,255}$/;
 
+// An IPv4 or IPv6 literal, or a DNS host name (RFC 1123 labels), as net.Server#listen takes it.
+const HOST_RE = /^(?:[0-9A-Fa-f:.]+(?:%[0-9A-Za-z]+)?|(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
+
 const schema = z.object({
   PORT: decimal('PORT', 65535).default(DEFAULTS.port),
+  HOST: z
+    .string()
+    .regex(HOST_RE, { message: 'HOST must be an IP address or a host name, e.g. 127.0.0.1 (leave it unset to listen on every interface)', abort: true })
+    .refine((h) => !h.includes(':') || isIP(h.replace(/%.*$/, '')) === 6, 'HOST with a colon must be an IPv6 address')
+    .refine((h) => !/^[0-9.]+$/.test(h) || isIP(h) === 4, 'HOST made of digits and dots must be an IPv4 address')
+    .nullable()
+    .default(null),
   DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default(DEFAULTS.dataDir),
   DATABASE_URL: z
     .string()
@@ -124,6 +137,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   };
   const input = {
     PORT: pick('PORT'),
+    HOST: pick('HOST'),
     DATA_DIR: pick('DATA_DIR'),
     DATABASE_URL: pick('DATABASE_URL'),
     REGISTRY_ORIGIN: pick('REGISTRY_ORIGIN'),
@@ -148,6 +162,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const c = parsed.data;
   return {
     port: c.PORT,
+    host: c.HOST,
     dataDir: c.DATA_DIR,
     databaseUrl: c.DATABASE_URL,
     origin: c.REGISTRY_ORIGIN,

@@ -1,18 +1,21 @@
 /**
  * The registry server (`npm start`): configuration from the environment (DESIGN 9), the registry
  * opened (SQLite in DATA_DIR unless DATABASE_URL; the first start creates the keys and entry 0),
- * the app listening on PORT. SIGINT/SIGTERM stop accepting connections, let the sequencer finish
- * what it has queued, and close the database: an acknowledged entry is committed before its
- * receipt leaves, so even a hard kill loses nothing acknowledged (src/log/sequencer.ts).
+ * the app listening on PORT, on HOST (every interface when HOST is unset). SIGINT/SIGTERM stop
+ * accepting connections, let the sequencer finish what it has queued, and close the database: an
+ * acknowledged entry is committed before its receipt leaves, so even a hard kill loses nothing
+ * acknowledged (src/log/sequencer.ts).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { loadConfig } from './config.ts';
 import { isAccordError } from './core/errors.ts';
 import { openRegistry } from './registry.ts';
 import { createApp } from './server/app.ts';
 import { createDidWebFetcher } from './server/did-web.ts';
+import { createProofVerifier } from './server/proof-verifier.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -38,7 +41,10 @@ async function main(): Promise<void> {
     return;
   }
   const didWeb = createDidWebFetcher({ hosts: config.didWebHosts });
-  const app = createApp({ registry, config, logger, didWebFetch: didWeb.fetch });
+  // Proof checks on another core when there is one (src/server/proof-verifier.ts): one thread
+  // verifies thousands of proofs a second, more than one main thread can admit.
+  const proofVerifier = createProofVerifier(availableParallelism() > 1 ? 1 : 0);
+  const app = createApp({ registry, config, logger, didWebFetch: didWeb.fetch, proofVerifier });
   const server = createServer(app);
 
   let stopping = false;
@@ -54,16 +60,20 @@ async function main(): Promise<void> {
     await closed;
     await registry.close();
     await didWeb.close();
+    await proofVerifier.close();
     logger.info('stopped');
   };
   process.once('SIGINT', (s) => void stop(s));
   process.once('SIGTERM', (s) => void stop(s));
 
-  server.listen(config.port, () => {
-    const { port } = server.address() as AddressInfo;
+  const host = config.host;
+  server.listen({ port: config.port, ...(host === null ? {} : { host }) }, () => {
+    const { port, address } = server.address() as AddressInfo;
+    // A URL to click: localhost when listening everywhere, the address itself otherwise.
+    const shown = host === null ? 'localhost' : address.includes(':') ? `[${address}]` : address;
     logger.info(
-      { port, origin: registry.keys.origin, engine: registry.handle.engine, logKey: registry.keys.logVerifierKey },
-      `Accord Registry listening on http://localhost:${port}/`,
+      { port, host: address, origin: registry.keys.origin, engine: registry.handle.engine, logKey: registry.keys.logVerifierKey },
+      `Accord Registry listening on http://${shown}:${port}/`,
     );
   });
   server.on('error', (e) => {

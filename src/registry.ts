@@ -10,6 +10,7 @@ import type { KyselyPlugin, LogConfig } from 'kysely';
 import { appendGenesis } from './log/genesis.ts';
 import { createLogReader, type StoredLogReader } from './log/log-reader.ts';
 import { createSequencer, type Sequencer } from './log/sequencer.ts';
+import { createCheckpointSigner } from './node/ed25519-sign.ts';
 import { openDatabase, type DatabaseHandle } from './storage/db.ts';
 import { loadRegistryKeys, type RegistryKeys } from './storage/registry-keys.ts';
 
@@ -29,6 +30,8 @@ export interface RegistryOptions {
   log?: LogConfig;
   /** Soft cap on entries per sequencer batch. */
   maxBatchEntries?: number;
+  /** How long a batch waits for announced submissions (SequencerOptions.lingerMs). */
+  lingerMs?: number;
 }
 
 export interface Registry {
@@ -50,8 +53,11 @@ export async function openRegistry(opts: RegistryOptions): Promise<Registry> {
       handle,
       origin: keys.origin,
       logKey: keys.logKey,
+      // OpenSSL signs the checkpoint of each batch (same bytes as the core signer, checked once here).
+      signCheckpoint: createCheckpointSigner(keys.origin, keys.logKey.secretKey),
       ...(opts.now === undefined ? {} : { now: opts.now }),
       ...(opts.maxBatchEntries === undefined ? {} : { maxBatchEntries: opts.maxBatchEntries }),
+      ...(opts.lingerMs === undefined ? {} : { lingerMs: opts.lingerMs }),
     });
     const reader = createLogReader(handle.db);
     if ((await reader.latestCheckpoint()) === undefined) {

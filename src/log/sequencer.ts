@@ -5,6 +5,9 @@
  *
  * Group commit: groups that arrive while a batch is being committed wait and go together in the
  * next batch, so a burst of submissions costs one transaction and one signature, not one each.
+ * Callers may also announce a group that is on its way (`willAppend`, arrivals.ts): a batch then
+ * waits a little (`lingerMs`) for the groups announced before it started, which keeps batches
+ * large when many submissions are admitted at once.
  * Each group is admitted or rejected on its own: a group whose `admit` throws writes nothing and
  * gets that error; the other groups of its batch commit.
  *
@@ -34,20 +37,22 @@
  */
 import type { Kysely } from 'kysely';
 import type { AccordInfo, SignatoryState } from '../core/audit/registry-state.ts';
-import { bytesEqual, digestOf, toBase64 } from '../core/bytes.ts';
+import { bytesEqual, toBase64 } from '../core/bytes.ts';
 import type { KeyPair } from '../core/crypto/ed25519.ts';
 import { AccordError, describeValue, isAccordError } from '../core/errors.ts';
 import { signCheckpoint } from '../core/log/checkpoint.ts';
-import { inclusionProof, leafHash, MerkleAccumulator, nodesNeededForInclusion, subtreeCover, type NodeId } from '../core/log/merkle.ts';
+import { inclusionProof, MerkleAccumulator, nodesNeededForInclusion, subtreeCover, type NodeId } from '../core/log/merkle.ts';
 import { MAX_ENTRY_BYTES } from '../core/log/tiles.ts';
 import { getLatestCheckpoint, insertCheckpoint } from '../storage/checkpoints-repo.ts';
 import type { DatabaseHandle } from '../storage/db.ts';
 import { countEntries, findIndexesByDigest, getAccordByDigest, getAccordById, insertEntries, type EntryRow } from '../storage/entries-repo.ts';
 import type { Database } from '../storage/schema.ts';
-import { getSignatory, upsertSignatories } from '../storage/signatories-repo.ts';
+import { getSignatories, getSignatory, upsertSignatories } from '../storage/signatories-repo.ts';
 import { getNodes, insertNodes, nodeKey, type TreeNode } from '../storage/tree-repo.ts';
 import { writeTransaction } from '../storage/write-transaction.ts';
+import { digestOfNode, leafHashNode } from '../node/sha256.ts';
 import { accordInfoFromEntry } from './accord-info.ts';
+import { Arrivals } from './arrivals.ts';
 
 export interface AppendEntry {
   /** The canonical statement bytes (the leaf data). */
@@ -102,7 +107,21 @@ export interface SequencerOptions {
   now?: () => Date;
   /** Soft cap on entries per batch (a larger single group still goes alone). Default 4096. */
   maxBatchEntries?: number;
+  /**
+   * Signs each batch's checkpoint with the log key and returns the signed note. Default: the
+   * core's `signCheckpoint` (pure JS). Node callers inject src/node/ed25519-sign.ts's OpenSSL
+   * signer; Ed25519 is deterministic (RFC 8032), so the notes are the same bytes either way.
+   */
+  signCheckpoint?: (cp: { origin: string; size: number; root: Uint8Array }) => string;
+  /**
+   * How long a batch may wait for groups announced with `willAppend` before it commits (ms).
+   * Default 10; 0 never waits.
+   */
+  lingerMs?: number;
 }
+
+/** See SequencerOptions.lingerMs. */
+export const DEFAULT_LINGER_MS = 10;
 
 /** What `appendBulk` resolves with. */
 export interface BulkResult {
@@ -148,7 +167,7 @@ function checkGroup(group: AppendGroup): void {
     if (!(e.bytes instanceof Uint8Array) || e.bytes.length === 0 || e.bytes.length > MAX_ENTRY_BYTES) {
       throw new AccordError('LOG_ENTRY_SIZE', `entry ${i} of the group must be 1 to ${MAX_ENTRY_BYTES} bytes, got ${describeValue(e.bytes)}`);
     }
-    const digest = digestOf(e.bytes);
+    const digest = digestOfNode(e.bytes);
     if (e.digest !== digest) throw new AccordError('LOG_DIGEST_MISMATCH', `entry ${i} of the group has digest ${describeValue(e.digest)}, but its bytes hash to ${digest}`);
     if (seen.has(digest)) throw new AccordError('LOG_DUPLICATE_ENTRY', `entry ${i} of the group repeats ${digest}`);
     seen.add(digest);
@@ -164,6 +183,9 @@ export class Sequencer {
   readonly #logKey: KeyPair;
   readonly #now: () => Date;
   readonly #maxBatchEntries: number;
+  readonly #sign: (cp: { origin: string; size: number; root: Uint8Array }) => string;
+  readonly #lingerMs: number;
+  readonly #arrivals = new Arrivals();
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
   #closed = false;
@@ -174,6 +196,17 @@ export class Sequencer {
     this.#logKey = opts.logKey;
     this.#now = opts.now ?? (() => new Date());
     this.#maxBatchEntries = opts.maxBatchEntries ?? 4096;
+    this.#sign = opts.signCheckpoint ?? ((cp) => signCheckpoint(cp, this.#logKey.secretKey));
+    this.#lingerMs = opts.lingerMs ?? DEFAULT_LINGER_MS;
+  }
+
+  /**
+   * Announces a group that the caller expects to append soon (an admission under way). Call the
+   * returned function, once, right after calling `append` or when giving up. A batch waits at most
+   * `lingerMs` for announced groups (arrivals.ts); announcing never changes what is appended.
+   */
+  willAppend(): () => void {
+    return this.#arrivals.announce();
   }
 
   /**
@@ -221,6 +254,8 @@ export class Sequencer {
     // Let the groups submitted in this turn of the event loop join the first batch.
     await new Promise((r) => setImmediate(r));
     while (this.#queue.length > 0) {
+      // Wait for groups on their way (bounded), unless a full batch is queued already.
+      if (this.#queuedEntries() < this.#maxBatchEntries) await this.#arrivals.gather(this.#lingerMs);
       let n = 0;
       let take = 0;
       while (take < this.#queue.length && (take === 0 || n + (this.#queue[take] as Pending).group.entries.length <= this.#maxBatchEntries)) {
@@ -230,6 +265,12 @@ export class Sequencer {
       await this.#commitBatch(this.#queue.splice(0, take));
     }
     this.#draining = undefined;
+  }
+
+  #queuedEntries(): number {
+    let n = 0;
+    for (const p of this.#queue) n += p.group.entries.length;
+    return n;
   }
 
   /** Never throws: every group of the batch is settled. */
@@ -277,7 +318,7 @@ export class Sequencer {
     const fresh: EntryRow[] = [];
     const results: ({ kind: 'new' | 'existing'; indexes: number[]; digests: string[]; wantReceipts: boolean } | { kind: 'rejected'; error: unknown })[] = [];
     const firstOf = (r: { kind: 'new' | 'existing'; indexes: number[] }): number => (r.kind === 'new' ? (r.indexes[0] as number) : -1);
-    const ctxBase = this.#contextLookups(trx, committed, overlay);
+    const ctxBase = await this.#contextLookups(trx, batch, committed, overlay);
 
     for (const { group, wantReceipts } of batch) {
       const found = group.entries.map((e) => committed.get(e.digest) ?? overlay.digests.get(e.digest));
@@ -323,16 +364,17 @@ export class Sequencer {
     if (fresh.length > 0) {
       const newNodes: TreeNode[] = [];
       for (const e of fresh) {
-        for (const n of acc.push(leafHash(e.bytes))) {
+        for (const n of acc.push(leafHashNode(e.bytes))) {
           newNodes.push(n);
           nodes.set(nodeKey(n.level, n.index), n.hash);
         }
       }
       size = acc.size;
-      note = signCheckpoint({ origin: this.#origin, size, root: acc.root() }, this.#logKey.secretKey);
+      const root = acc.root();
+      note = this.#sign({ origin: this.#origin, size, root });
       await insertEntries(trx, fresh);
       await insertNodes(trx, newNodes);
-      await insertCheckpoint(trx, { size, root: acc.root(), note, createdAt: this.#now().toISOString() });
+      await insertCheckpoint(trx, { size, root, note, createdAt: this.#now().toISOString() });
       if (overlay.signatories.size > 0) await upsertSignatories(trx, [...overlay.signatories.values()]);
     }
 
@@ -364,9 +406,18 @@ export class Sequencer {
     });
   }
 
-  /** The AdmitContext lookups over committed rows plus the batch so far (cached per batch). */
-  #contextLookups(trx: Kysely<Database>, committed: Map<string, number>, overlay: BatchOverlay): Omit<AdmitContext, 'nextIndex'> {
+  /**
+   * The AdmitContext lookups over committed rows plus the batch so far (cached per batch). The
+   * stored states of the subjects of every group that has rules to run are read in one query up
+   * front, since those are the DIDs `admit` asks about.
+   */
+  async #contextLookups(trx: Kysely<Database>, batch: Pending[], committed: Map<string, number>, overlay: BatchOverlay): Promise<Omit<AdmitContext, 'nextIndex'>> {
     const signatoryCache = new Map<string, SignatoryState | undefined>();
+    const subjects = [...new Set(batch.flatMap((p) => (p.group.admit === undefined ? [] : p.group.entries.map((e) => e.subject))))];
+    if (subjects.length > 0) {
+      const rows = await getSignatories(trx, subjects);
+      for (const did of subjects) signatoryCache.set(did, rows.get(did)?.state);
+    }
     const accordCache = new Map<string, AccordInfo | undefined>();
     return {
       async getSignatory(did) {

@@ -33,16 +33,17 @@ import { MAX_JSON_BYTES, parseStrictJson } from '../core/json/strict-parse.ts';
 import { buildAttestation, secureStatement } from '../core/statements/build.ts';
 import { statementDigest } from '../core/statements/digest.ts';
 import { nowTimestamp, timestampMillis } from '../core/statements/formats.ts';
-import { verifyProof } from '../core/statements/proof.ts';
 import { isRegistryType, type Statement } from '../core/statements/types.ts';
 import { checkEntrySize, validateStatement } from '../core/statements/validate.ts';
 import type { StoredLogReader } from '../log/log-reader.ts';
 import type { AdmitContext, AppendEntry, AppendGroup, Receipt } from '../log/sequencer.ts';
-import { verifyFast } from '../node/ed25519-fast.ts';
-import { getEntryByDigest } from '../storage/entries-repo.ts';
+import { digestOfNode } from '../node/sha256.ts';
 import type { Registry } from '../registry.ts';
+import { findEntryIndex } from '../storage/entries-repo.ts';
 import { getSignatory } from '../storage/signatories-repo.ts';
 import type { DidWebFetch } from './did-web.ts';
+import { LruMap } from './lru-map.ts';
+import { inlineProofVerifier, type ProofVerifier } from './proof-verifier.ts';
 
 /** DESIGN 7: a body over 64 KiB gets 413. */
 export const MAX_BODY_BYTES = MAX_JSON_BYTES;
@@ -60,7 +61,11 @@ export interface AdmissionDeps {
   /** The registry's clock (tests move it). */
   now: () => Date;
   logger?: Logger;
+  /** Where proofs are checked (step 9); default: on the calling thread. */
+  proofVerifier?: ProofVerifier;
 }
+
+const INLINE_PROOFS = inlineProofVerifier();
 
 export interface AdmissionResult {
   /** 201: appended now; 200: the same bytes were already logged (DESIGN 7). */
@@ -70,6 +75,27 @@ export interface AdmissionResult {
 
 /** Marks a group whose attestation decision went stale under a concurrent writer: try again. */
 class StaleAttestation extends Error {}
+
+/** DIDs whose latest attested document digest this process remembers (per registry). */
+export const ATTESTATION_HINTS = 10_000;
+
+/**
+ * The document digest of each DID's latest DomainAttestation, as this process last committed or
+ * read it: a hint that saves reading the signatory before every statement. It is only a guess:
+ * the decision it feeds (append a new attestation or not) is taken again inside the write
+ * transaction, against the stored state, and a wrong guess (another process attested since) is
+ * retried with the stored value. A rotated key therefore still counts at once (DESIGN 4, 7).
+ */
+const hintsByRegistry = new WeakMap<object, LruMap<string, string | null>>();
+
+function hintsOf(registry: object): LruMap<string, string | null> {
+  let h = hintsByRegistry.get(registry);
+  if (h === undefined) {
+    h = new LruMap(ATTESTATION_HINTS);
+    hintsByRegistry.set(registry, h);
+  }
+  return h;
+}
 
 /** The receipt of an entry already in the log, against the latest checkpoint. */
 export async function receiptFor(reader: StoredLogReader, index: number, digest: string): Promise<Receipt> {
@@ -108,16 +134,28 @@ function entryOf(bytes: Uint8Array, digest: string, statement: Statement): Appen
  * throws the AccordError of the first rule the statement breaks.
  */
 export async function admitStatement(deps: AdmissionDeps, body: Uint8Array): Promise<AdmissionResult> {
+  // Tell the sequencer a group is on its way, so the batch it is about to commit can wait for it
+  // (group commit, src/log/arrivals.ts); said again (no-op) once appended or refused.
+  const arrived = deps.registry.sequencer.willAppend();
+  try {
+    return await admit(deps, body, arrived);
+  } finally {
+    arrived();
+  }
+}
+
+async function admit(deps: AdmissionDeps, body: Uint8Array, arrived: () => void): Promise<AdmissionResult> {
   const { registry } = deps;
   // 3. Strict JSON (RFC 8259 + I-JSON).
   const value = parseStrictJson(body, { maxBytes: MAX_BODY_BYTES });
   // 4. The canonical form is what the log holds (DESIGN 2, 7) and what the digest names.
   const canonical = canonicalBytes(value);
   checkEntrySize(canonical);
-  const digest = statementDigest(canonical);
-  const existing = await getEntryByDigest(registry.handle.db, digest);
+  // DESIGN 2 digest (core statementDigest), hashed by node:crypto.
+  const digest = digestOfNode(canonical);
+  const existing = await findEntryIndex(registry.handle.db, digest);
   if (existing !== undefined) {
-    return { status: 200, receipt: await receiptFor(registry.reader, existing.index, digest) };
+    return { status: 200, receipt: await receiptFor(registry.reader, existing, digest) };
   }
   // 5. Schema and formats, issuer = subject = the method's DID.
   const statement = validateStatement(value);
@@ -142,14 +180,21 @@ export async function admitStatement(deps: AdmissionDeps, body: Uint8Array): Pro
       { details: { url: doc.url, methods: doc.methods.map((m) => m.id) } },
     );
   }
-  // 9. The proof, with the key the document lists (the node:crypto path gives identical verdicts).
-  verifyProof(statement, decodePublicMultikey(listed.publicKeyMultibase), verifyFast);
+  // 9. The proof, with the key the document lists (node:crypto, identical verdicts; perhaps on
+  // another thread: proof-verifier.ts).
+  await (deps.proofVerifier ?? INLINE_PROOFS).verify(statement, canonical, decodePublicMultikey(listed.publicKeyMultibase));
 
   // 10. The registry's rules, serialized in the sequencer's write transaction.
   const statementEntry = entryOf(canonical, digest, statement);
+  const hints = hintsOf(registry);
   for (let attempt = 1; ; attempt++) {
-    const latest = (await getSignatory(registry.handle.db, did))?.state.attestation ?? null;
-    const needsAttestation = latest === null || latest.documentDigest !== doc.documentDigest;
+    // First try: the remembered digest if any; after a stale decision: the stored one.
+    let attested = attempt === 1 ? hints.get(did) : undefined;
+    if (attested === undefined) {
+      attested = (await getSignatory(registry.handle.db, did))?.state.attestation?.documentDigest ?? null;
+      hints.set(did, attested);
+    }
+    const needsAttestation = attested !== doc.documentDigest;
     let attestation: { entry: AppendEntry; statement: Statement } | null = null;
     if (needsAttestation) {
       const observedAt = nowTimestamp(deps.now());
@@ -192,20 +237,31 @@ export async function admitStatement(deps: AdmissionDeps, body: Uint8Array): Pro
     };
     const group: AppendGroup = { entries: attestation === null ? [statementEntry] : [attestation.entry, statementEntry], admit };
     try {
-      const receipts = await registry.sequencer.append(group);
+      const appended = registry.sequencer.append(group);
+      arrived();
+      const receipts = await appended;
       const receipt = receipts[receipts.length - 1];
       if (receipt === undefined || receipt.digest !== digest) {
         throw new AccordError('INTERNAL', `the sequencer returned no receipt for ${digest}`);
       }
+      // Admitted: the attestation in force for the DID is now the one of the document just fetched.
+      if (admitted) hints.set(did, doc.documentDigest);
       // Not admitted here means the same bytes were logged by a concurrent submission: idempotent.
       return { status: admitted ? 201 : 200, receipt };
     } catch (e) {
+      if (e instanceof StaleAttestation) hints.delete(did);
       const retry = e instanceof StaleAttestation || (isAccordError(e, 'LOG_DUPLICATE_ENTRY') && attestation !== null);
       if (!retry || attempt >= MAX_ATTEMPTS) {
         if (e instanceof StaleAttestation) throw new AccordError('SEQUENCER_CONTENTION', `the attestation of ${did} kept changing under concurrent submissions; try again`);
         throw e;
       }
       deps.logger?.debug({ did, attempt }, 'attestation decision went stale; deciding again');
+      if (!(e instanceof StaleAttestation) && attempt >= 2) {
+        // Decided again on stored state and still built the bytes of a logged attestation: the
+        // same document was attested in this same second (it changed and changed back). Entries
+        // appear once (DESIGN 5), so observe it again in the next second, which makes new bytes.
+        await new Promise((r) => setTimeout(r, 1000 - (deps.now().getTime() % 1000)));
+      }
     }
   }
 }

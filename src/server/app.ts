@@ -17,6 +17,7 @@ import type { Config } from '../config.ts';
 import type { Registry } from '../registry.ts';
 import { createDidWebFetcher, type DidWebFetch } from './did-web.ts';
 import { errorHandler, notFoundHandler, type ErrorHandlerOptions, type RenderErrorPage } from './http-errors.ts';
+import type { ProofVerifier } from './proof-verifier.ts';
 import type { RegistryForPages } from './read-model.ts';
 import { apiRouter } from './routes/api.ts';
 import { feedsRouter } from './routes/feeds.ts';
@@ -32,6 +33,8 @@ export interface AppDeps {
   didWebFetch?: DidWebFetch;
   /** The registry's clock for the admission time window and attestations (tests move it). */
   clock?: () => Date;
+  /** Where admission checks proofs (proof-verifier.ts); default: on the main thread. */
+  proofVerifier?: ProofVerifier;
 }
 
 /** DESIGN 7 pages: no inline script or style, nothing from other origins, no framing. */
@@ -99,7 +102,10 @@ export function createApp(deps: AppDeps): Express {
   );
 
   const limiter = submitLimiter(config.submitRateLimit);
-  app.use('/api/v1', apiRouter({ registry, didWebFetch, now, logger, ...(limiter ? { submitLimiter: limiter } : {}) }));
+  app.use(
+    '/api/v1',
+    apiRouter({ registry, didWebFetch, now, logger, ...(deps.proofVerifier ? { proofVerifier: deps.proofVerifier } : {}), ...(limiter ? { submitLimiter: limiter } : {}) }),
+  );
   // Anything else under /api/ is a JSON 404, never a page.
   app.use('/api', notFoundHandler(errors));
   app.use(logRouter(registry));

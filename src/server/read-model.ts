@@ -14,7 +14,7 @@ import { didWebFromDomain, domainOfDidWeb } from '../core/statements/did.ts';
 import type { TypedStatement } from '../core/statements/types.ts';
 import { LINK_KEYS, typedStatement } from '../core/statements/types.ts';
 import { parseStatementBytes } from '../core/statements/validate.ts';
-import { getLatestCheckpoint, getRecentCheckpoints, type CheckpointRow } from '../storage/checkpoints-repo.ts';
+import { getLatestCheckpoint, getLatestCheckpointSize, getRecentCheckpoints, type CheckpointRow } from '../storage/checkpoints-repo.ts';
 import {
   countEntries,
   getAccordEntries,
@@ -26,6 +26,7 @@ import {
   type EntrySummary,
 } from '../storage/entries-repo.ts';
 import type { Database } from '../storage/schema.ts';
+import { LruMap } from './lru-map.ts';
 import { countSignatoriesByStatus, getSignatoryByDomain, listSignatories, type SignatoryRow } from '../storage/signatories-repo.ts';
 
 /** What the read model needs from the registry (see `readSourceOf` in pages.ts for the adapter). */
@@ -178,12 +179,31 @@ function parseEntry(bytes: Uint8Array): TypedStatement | null {
   }
 }
 
+/** Parsed entries kept per read model (a signatory page reads its whole history every time). */
+export const PARSED_ENTRY_CACHE_SIZE = 4096;
+
+/**
+ * The strictly parsed statements of log entries, by index. An entry's bytes never change once
+ * logged (DESIGN 5; the database refuses UPDATE), so a parse done once holds for good; the bound
+ * (least recently used out first) keeps memory flat whatever the size of the log.
+ */
+class ParsedEntries {
+  readonly #byIndex = new LruMap<number, TypedStatement | null>(PARSED_ENTRY_CACHE_SIZE);
+
+  get(row: { index: number; bytes: Uint8Array }): TypedStatement | null {
+    const hit = this.#byIndex.get(row.index);
+    if (hit !== undefined) return hit;
+    const parsed = parseEntry(row.bytes);
+    this.#byIndex.set(row.index, parsed);
+    return parsed;
+  }
+}
+
 function summaryView(e: EntrySummary): EntrySummaryView {
   return { index: e.index, type: e.type, digest: e.digest, validFrom: e.validFrom, subjectId: e.subject, domain: domainOfDidWeb(e.subject) };
 }
 
-function accordView(row: EntryRow): AccordView | null {
-  const t = parseEntry(row.bytes);
+function accordView(row: EntryRow, t: TypedStatement | null): AccordView | null {
   if (t === null || t.kind !== 'AccordText') return null;
   const s = t.subject;
   return {
@@ -211,9 +231,15 @@ function linksOf(links: Record<string, string> | null): { key: string; url: stri
 
 export class ReadModel {
   readonly #src: ReadSource;
+  readonly #parsed = new ParsedEntries();
 
   constructor(src: ReadSource) {
     this.#src = src;
+  }
+
+  /** The latest checkpoint's size (0 for an empty log): one index probe. Answers depend on nothing else. */
+  async logSize(): Promise<number> {
+    return getLatestCheckpointSize(this.#src.db);
   }
 
   get keys(): { origin: string; logKey: string; attestationKey: string } {
@@ -236,7 +262,7 @@ export class ReadModel {
   /** Every accord version, oldest first. */
   async accords(): Promise<AccordView[]> {
     const rows = await getAccordEntries(this.#src.db);
-    return rows.map(accordView).filter((a): a is AccordView => a !== null);
+    return rows.map((r) => accordView(r, this.#parsed.get(r))).filter((a): a is AccordView => a !== null);
   }
 
   async entryCount(): Promise<number> {
@@ -327,7 +353,7 @@ export class ReadModel {
     let notice: SignatoryView['notice'] = null;
     let member = false;
     for (const e of entries) {
-      const t = parseEntry(e.bytes);
+      const t = this.#parsed.get(e);
       if (t === null) continue;
       const item: HistoryItem = { index: e.index, type: e.type, validFrom: t.doc.validFrom, digest: e.digest, summary: '', detail: null, signedWith: null };
       switch (t.kind) {
@@ -413,7 +439,7 @@ export class ReadModel {
     const out: EventView[] = [];
     for (const s of merged) {
       const row = await getEntry(this.#src.db, s.index);
-      const t = row === undefined ? null : parseEntry(row.bytes);
+      const t = row === undefined ? null : this.#parsed.get(row);
       const domain = domainOfDidWeb(s.subject);
       if (t === null || domain === null) continue;
       if (t.kind === 'AccordPledge') {

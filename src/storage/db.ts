@@ -16,6 +16,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, type D
 import pg from 'pg';
 import { AccordError } from '../core/errors.ts';
 import { migrationProvider, type Engine } from './migrations/index.ts';
+import { withStatementCache } from './statement-cache.ts';
 import type { Database } from './schema.ts';
 
 export type { Database, Engine };
@@ -105,7 +106,7 @@ function openSqlite(dataDir: string, plugins: KyselyPlugin[], log: LogConfig | u
     sqlite.close();
     throw e;
   }
-  const db = new Kysely<Database>({ dialect: new RegistrySqliteDialect({ database: sqlite }), plugins, ...(log === undefined ? {} : { log }) });
+  const db = new Kysely<Database>({ dialect: new RegistrySqliteDialect({ database: withStatementCache(sqlite) }), plugins, ...(log === undefined ? {} : { log }) });
   return { db, engine: 'sqlite', location: realpathSync(file), close: () => db.destroy() };
 }
 

@@ -69,6 +69,12 @@ export async function getEntryByDigest(db: Db, digest: string): Promise<EntryRow
   return r === undefined ? undefined : toRow(r);
 }
 
+/** The index of the entry with this digest, if logged: an index-only lookup (the digest index holds idx). */
+export async function findEntryIndex(db: Db, digest: string): Promise<number | undefined> {
+  const r = await db.selectFrom('entries').select('idx').where('digest', '=', digest).executeTakeFirst();
+  return r?.idx;
+}
+
 /** Index of each digest already logged (digests not logged are absent from the map). */
 export async function findIndexesByDigest(db: Db, digests: readonly string[]): Promise<Map<string, number>> {
   const found = new Map<string, number>();

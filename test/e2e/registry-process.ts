@@ -1,6 +1,7 @@
 /**
  * The registry as an operator runs it: `src/main.ts` (what `npm start` runs) in a child process,
- * with PORT=0 (it logs the port it got as pino JSON on stdout) and the given environment.
+ * with HOST=127.0.0.1 and PORT=0 (it logs the port it got as pino JSON on stdout) and the given
+ * environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { REPO_ROOT } from '../cli/run-tool.ts';
@@ -19,7 +20,8 @@ export function startRegistryProcess(env: Record<string, string>, timeoutMs = 90
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', PORT: '0', LOG_LEVEL: 'info', ...env },
+      // HOST: the registry listens on the loopback address only, never on the network.
+      env: { ...process.env, NODE_OPTIONS: '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

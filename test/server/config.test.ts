@@ -25,11 +25,14 @@ describe('loadConfig', () => {
         logLevel: 'info',
       });
       expect(c.didWebHosts.size).toBe(0);
+      // No HOST: listen on every interface, as servers usually do.
+      expect(c.host).toBeNull();
     });
 
     it('treats empty variables as unset', () => {
-      const c = loadConfig({ PORT: '', DATABASE_URL: '', DID_WEB_HOSTS: '' });
+      const c = loadConfig({ PORT: '', DATABASE_URL: '', DID_WEB_HOSTS: '', HOST: '' });
       expect(c.port).toBe(3000);
+      expect(c.host).toBeNull();
       expect(c.databaseUrl).toBeNull();
     });
   });
@@ -38,6 +41,7 @@ describe('loadConfig', () => {
     it('reads each one', () => {
       const c = loadConfig({
         PORT: '8080',
+        HOST: '127.0.0.1',
         DATA_DIR: '/var/lib/accord',
         DATABASE_URL: 'postgres://u:p@db:5432/accord',
         REGISTRY_ORIGIN: 'registry.example.org/log',
@@ -46,6 +50,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'debug',
       });
       expect(c.port).toBe(8080);
+      expect(c.host).toBe('127.0.0.1');
       expect(c.dataDir).toBe('/var/lib/accord');
       expect(c.databaseUrl).toBe('postgres://u:p@db:5432/accord');
       expect(c.origin).toBe('registry.example.org/log');
@@ -67,10 +72,19 @@ describe('loadConfig', () => {
       [{ REGISTRY_ORIGIN: 'has space/log' }, 'REGISTRY_ORIGIN'],
       [{ REGISTRY_ORIGIN: 'a+b/log' }, 'REGISTRY_ORIGIN'],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      [{ HOST: 'http://127.0.0.1' }, 'HOST'],
+      [{ HOST: '127.0.0.1:3000' }, 'HOST'],
+      [{ HOST: '256.0.0.1' }, 'HOST'],
+      [{ HOST: 'two words' }, 'HOST'],
+      [{ HOST: '-leading.example' }, 'HOST'],
     ])('refuses %o with CONFIG_INVALID naming %s', (env, name) => {
       const e = configError(env);
       expect(e.code).toBe('CONFIG_INVALID');
       expect(e.message).toContain(name);
+    });
+
+    it.each(['127.0.0.1', '0.0.0.0', '::1', '::', 'localhost', 'registry.example.org'])('accepts HOST=%s', (host) => {
+      expect(loadConfig({ HOST: host }).host).toBe(host);
     });
 
     it('lists every problem at once', () => {

@@ -19,6 +19,7 @@ import { leafHash, verifyInclusion } from '../../src/core/log/merkle.ts';
 import { openRegistry, type Registry } from '../../src/registry.ts';
 import { createApp } from '../../src/server/app.ts';
 import { createDidWebFetcher, type DidWebFetcher, type LookupFn } from '../../src/server/did-web.ts';
+import type { ProofVerifier } from '../../src/server/proof-verifier.ts';
 import { runAudit, type RunAuditResult } from '../../src/audit/run-audit.ts';
 import type { FileFetcher } from '../../src/audit/source.ts';
 import { DidHost } from '../helpers/company.ts';
@@ -35,6 +36,8 @@ export interface HarnessOptions {
   lookup?: LookupFn;
   /** Replace the did:web fetch entirely. */
   didWebFetch?: (did: string) => ReturnType<DidWebFetcher['fetch']>;
+  /** Where proofs are checked (default: on the main thread; `npm start` uses a worker thread). */
+  proofVerifier?: ProofVerifier;
 }
 
 export interface Harness {
@@ -83,7 +86,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...(opts.didWebTimeoutMs === undefined ? {} : { timeoutMs: opts.didWebTimeoutMs }),
     ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }),
   });
-  const app = createApp({ registry, config, logger, didWebFetch: opts.didWebFetch ?? fetcher.fetch });
+  const app = createApp({ registry, config, logger, didWebFetch: opts.didWebFetch ?? fetcher.fetch, ...(opts.proofVerifier ? { proofVerifier: opts.proofVerifier } : {}) });
   const wellKnown = await request(app).get('/.well-known/accord-registry.json').expect(200);
   const accords = await request(app).get('/api/v1/accords').expect(200);
   return {

@@ -44,7 +44,7 @@ describe('npm start (src/main.ts)', () => {
     try {
       let checkpoint = '';
       let fetched = false;
-      const run = await start({ PORT: '0', DATA_DIR: dir, REGISTRY_ORIGIN: 'main.test/log', LOG_LEVEL: 'info' }, (text, kill) => {
+      const run = await start({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, REGISTRY_ORIGIN: 'main.test/log', LOG_LEVEL: 'info' }, (text, kill) => {
         const m = /"port":(\d+)/.exec(text);
         if (m === null || fetched) return;
         fetched = true;
@@ -62,6 +62,9 @@ describe('npm start (src/main.ts)', () => {
       expect(run.code).toBe(0);
       expect(checkpoint.split('\n').slice(0, 2)).toEqual(['main.test/log', '1']);
       expect(run.stdout).toContain('"msg":"stopped"');
+      // HOST: listening on the loopback address only, and saying so.
+      expect(run.stdout).toContain('"host":"127.0.0.1"');
+      expect(run.stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\//);
       // DESIGN 6: the key files exist, readable by the owner only.
       expect((await stat(join(dir, 'log-key.json'))).mode & 0o077).toBe(0);
       expect((await stat(join(dir, 'registry.sqlite'))).isFile()).toBe(true);

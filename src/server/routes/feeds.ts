@@ -9,6 +9,7 @@ import express from 'express';
 import type { Request, Router } from 'express';
 import { Feed } from 'feed';
 import type { SignatoryStatus } from '../../core/audit/registry-state.ts';
+import { AnswerCache, sendAnswer } from '../answer-cache.ts';
 import { formatDay } from '../views.ts';
 import { readModelFor, siteUrlOf, type CsvRow, type EventView, type RouteDeps } from '../read-model.ts';
 
@@ -168,21 +169,22 @@ function siteOf(req: Request): string {
 
 export function feedsRouter(deps: RouteDeps): Router {
   const model = readModelFor(deps);
+  // Feed and CSV are computed again only after the log grew (answer-cache.ts).
+  const answers = new AnswerCache({ maxEntries: 64 });
   const router = express.Router();
 
   router.get('/feed.atom', async (req, res) => {
-    const events = await model.recentEvents(FEED_LENGTH);
-    res.set('Content-Type', 'application/atom+xml; charset=utf-8');
+    const site = siteOf(req);
+    const answer = await answers.get(JSON.stringify(['feed', site]), await model.logSize(), async () => atomFeed(await model.recentEvents(FEED_LENGTH), site));
     res.set('Cache-Control', 'public, max-age=60');
-    res.send(atomFeed(events, siteOf(req)));
+    sendAnswer(res, 'application/atom+xml; charset=utf-8', answer);
   });
 
   router.get('/signatories.csv', async (_req, res) => {
-    const rows = await model.csvRows();
-    res.set('Content-Type', 'text/csv; charset=utf-8; header=present');
+    const answer = await answers.get('csv', await model.logSize(), async () => signatoriesCsv(await model.csvRows()));
     res.set('Content-Disposition', 'attachment; filename="signatories.csv"');
     res.set('Cache-Control', 'public, max-age=60');
-    res.send(signatoriesCsv(rows));
+    sendAnswer(res, 'text/csv; charset=utf-8; header=present', answer);
   });
 
   router.get('/signatories/:domain/badge.svg', async (req, res) => {

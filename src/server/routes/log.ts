@@ -8,6 +8,7 @@ import type { Response, Router } from 'express';
 import { utf8 } from '../../core/bytes.ts';
 import { AccordError, describeValue } from '../../core/errors.ts';
 import { didWebFromDomain } from '../../core/statements/did.ts';
+import { AnswerCache, sendAnswer } from '../answer-cache.ts';
 import { buildProofBundle, type BundleSource } from '../bundle.ts';
 
 /** tlog-tiles: full tiles never change; partial tiles are replaced as the log grows. */
@@ -23,6 +24,9 @@ function publicRead(res: Response): void {
 
 export function logRouter(src: BundleSource): Router {
   const router = express.Router();
+  // A bundle holds a proof per entry: built again only once the log grew (answer-cache.ts). The
+  // signatory page's script fetches it on every view.
+  const bundles = new AnswerCache({ maxEntries: 256 });
 
   router.get('/log/checkpoint', async (_req, res) => {
     const cp = await src.reader.latestCheckpoint();
@@ -53,12 +57,15 @@ export function logRouter(src: BundleSource): Router {
     const domain = String(req.params.domain);
     const did = didWebFromDomain(domain);
     if (did === null) throw new AccordError('INVALID_DOMAIN', `not a domain a signatory did:web can name: ${describeValue(domain)}`);
-    const bundle = await buildProofBundle(src, did);
-    if (bundle === null) throw new AccordError('NOT_FOUND', `${domain} has no statement in the log`);
+    const answer = await bundles.get(did, await src.reader.size(), async () => {
+      const bundle = await buildProofBundle(src, did);
+      if (bundle === null) throw new AccordError('NOT_FOUND', `${domain} has no statement in the log`);
+      return JSON.stringify(bundle);
+    });
     publicRead(res);
     res.set('Cache-Control', 'no-cache');
     res.set('Content-Disposition', `attachment; filename="${domain}-proof.json"`);
-    res.json(bundle);
+    sendAnswer(res, 'application/json; charset=utf-8', answer);
   });
 
   return router;

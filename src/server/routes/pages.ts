@@ -8,14 +8,16 @@ import type { Response, Router } from 'express';
 import type { SignatoryStatus } from '../../core/audit/registry-state.ts';
 import { AccordError, describeValue } from '../../core/errors.ts';
 import { didWebFromDomain } from '../../core/statements/did.ts';
+import { AnswerCache, sendAnswer } from '../answer-cache.ts';
 import { assetsRouter } from '../assets.ts';
 import { readModelFor, siteUrlOf, type RouteDeps, type SignatoryView } from '../read-model.ts';
 import { views, type LayoutData, type ViewName } from '../views.ts';
 import { badgeInfo } from './feeds.ts';
 
-function render(res: Response, view: ViewName, data: LayoutData & Record<string, unknown>): void {
-  res.type('html').send(views.render(view, data));
-}
+type PageData = LayoutData & Record<string, unknown>;
+
+/** Log size for pages that do not depend on the log (only on the site URL): never recomputed. */
+const STATIC_PAGE = 0;
 
 function notFound(message: string): AccordError {
   return new AccordError('NOT_FOUND', message);
@@ -111,33 +113,58 @@ function signatoryPage(s: SignatoryView, site: string, logKey: string) {
 
 export function pagesRouter(deps: RouteDeps): Router {
   const model = readModelFor(deps);
+  const answers = new AnswerCache();
   const router = express.Router();
   router.use(assetsRouter());
 
+  /**
+   * Renders a page through the answer cache (answer-cache.ts): `build` runs again only after the
+   * log grew. `key` must name everything else the page depends on (route, parameters, site URL).
+   */
+  const page = async (res: Response, key: readonly unknown[], build: () => Promise<[ViewName, PageData]>, logSize?: number): Promise<void> => {
+    const size = logSize ?? (await model.logSize());
+    const answer = await answers.get(JSON.stringify(key), size, async () => {
+      const [view, data] = await build();
+      return views.render(view, data);
+    });
+    sendAnswer(res, 'html', answer);
+  };
+
   router.get('/', async (req, res) => {
-    const [counts, checkpoint, accords, recent] = await Promise.all([model.counts(), model.latestCheckpoint(), model.accords(), model.recentEvents(8)]);
-    const current = accords[accords.length - 1] ?? null;
-    render(res, 'home', {
-      title: 'The tech-sector accord',
-      description: 'Digital Switzerland: 100% defense, 0% offense. A public, verifiable registry of technology companies that pledge to stay out of cyberwar.',
-      nav: '',
-      counts,
-      checkpoint,
-      accord: current,
-      recent,
-      verifyCommand: `npx accord-verify ${siteUrlOf(req)} --log-key ${model.keys.logKey}`,
+    const site = siteUrlOf(req);
+    await page(res, ['home', site], async () => {
+      const [counts, checkpoint, accords, recent] = await Promise.all([model.counts(), model.latestCheckpoint(), model.accords(), model.recentEvents(8)]);
+      const current = accords[accords.length - 1] ?? null;
+      return [
+        'home',
+        {
+          title: 'The tech-sector accord',
+          description: 'Digital Switzerland: 100% defense, 0% offense. A public, verifiable registry of technology companies that pledge to stay out of cyberwar.',
+          nav: '',
+          counts,
+          checkpoint,
+          accord: current,
+          recent,
+          verifyCommand: `npx accord-verify ${site} --log-key ${model.keys.logKey}`,
+        },
+      ];
     });
   });
 
   router.get('/accord', async (_req, res) => {
-    const accords = await model.accords();
-    const current = accords[accords.length - 1] ?? null;
-    render(res, 'accord', {
-      title: current?.title ?? 'The accord',
-      nav: 'accord',
-      current,
-      accords: [...accords].reverse(),
-      older: accords.slice(0, -1).reverse(),
+    await page(res, ['accord'], async () => {
+      const accords = await model.accords();
+      const current = accords[accords.length - 1] ?? null;
+      return [
+        'accord',
+        {
+          title: current?.title ?? 'The accord',
+          nav: 'accord',
+          current,
+          accords: [...accords].reverse(),
+          older: accords.slice(0, -1).reverse(),
+        },
+      ];
     });
   });
 
@@ -149,24 +176,30 @@ export function pagesRouter(deps: RouteDeps): Router {
     // find it even if that organisation withdrew.
     const status: StatusFilter = (STATUS_FILTERS as readonly string[]).includes(rawStatus) ? (rawStatus as StatusFilter) : q === '' ? 'current' : 'all';
     const filter: SignatoryStatus | 'all' = status === 'current' ? 'signatory' : status;
-    const page = pageParam(req.query.page);
-    const { items, total } = await model.listSignatories({ q, status: filter, limit: SIGNATORIES_PER_PAGE, offset: (page - 1) * SIGNATORIES_PER_PAGE });
-    const pages = Math.max(1, Math.ceil(total / SIGNATORIES_PER_PAGE));
-    const captions: Record<StatusFilter, string> = {
-      current: 'Current signatories',
-      withdrawn: 'Organisations that withdrew',
-      delisted: 'Organisations delisted by the registry',
-      all: 'All organisations that ever signed',
-    };
-    render(res, 'signatories', {
-      title: q === '' ? 'Signatories' : `Signatories matching “${q}”`,
-      nav: 'signatories',
-      q,
-      status,
-      items,
-      total,
-      caption: `${captions[status]}${pages > 1 ? `, page ${page} of ${pages}` : ''}`,
-      pagination: pagination('/signatories', page, pages, { q, status: rawStatus === '' ? undefined : status }),
+    const pageNo = pageParam(req.query.page);
+    const statusParam = rawStatus === '' ? undefined : status;
+    await page(res, ['signatories', q, status, statusParam ?? null, pageNo], async () => {
+      const { items, total } = await model.listSignatories({ q, status: filter, limit: SIGNATORIES_PER_PAGE, offset: (pageNo - 1) * SIGNATORIES_PER_PAGE });
+      const pages = Math.max(1, Math.ceil(total / SIGNATORIES_PER_PAGE));
+      const captions: Record<StatusFilter, string> = {
+        current: 'Current signatories',
+        withdrawn: 'Organisations that withdrew',
+        delisted: 'Organisations delisted by the registry',
+        all: 'All organisations that ever signed',
+      };
+      return [
+        'signatories',
+        {
+          title: q === '' ? 'Signatories' : `Signatories matching “${q}”`,
+          nav: 'signatories',
+          q,
+          status,
+          items,
+          total,
+          caption: `${captions[status]}${pages > 1 ? `, page ${pageNo} of ${pages}` : ''}`,
+          pagination: pagination('/signatories', pageNo, pages, { q, status: statusParam }),
+        },
+      ];
     });
   });
 
@@ -180,27 +213,36 @@ export function pagesRouter(deps: RouteDeps): Router {
       }
       throw notFound(`${describeValue(domain)} is not a domain a signatory can have.`);
     }
-    const s = await model.signatory(domain);
-    if (s === null) throw notFound(`No organisation with the domain ${domain} is in the registry.`);
-    render(res, 'signatory', signatoryPage(s, siteUrlOf(req), model.keys.logKey));
+    const site = siteUrlOf(req);
+    await page(res, ['signatory', domain, site], async () => {
+      const s = await model.signatory(domain);
+      if (s === null) throw notFound(`No organisation with the domain ${domain} is in the registry.`);
+      return ['signatory', signatoryPage(s, site, model.keys.logKey)];
+    });
   });
 
   router.get('/log', async (req, res) => {
-    const [size, checkpoint, checkpoints] = await Promise.all([model.entryCount(), model.latestCheckpoint(), model.recentCheckpoints(10)]);
-    const pages = Math.max(1, Math.ceil(size / ENTRIES_PER_PAGE));
-    const page = Math.min(pageParam(req.query.page), pages);
-    const before = size - (page - 1) * ENTRIES_PER_PAGE;
-    const entries = size === 0 ? [] : await model.recentEntries(ENTRIES_PER_PAGE, before);
-    const first = entries[entries.length - 1]?.index;
-    const last = entries[0]?.index;
-    render(res, 'log', {
-      title: 'The log',
-      nav: 'log',
-      checkpoint,
-      checkpoints,
-      entries,
-      entriesCaption: first === undefined ? 'Entries' : `Entries ${first} to ${last}, newest first`,
-      pagination: pagination('/log', page, pages, {}),
+    const requested = pageParam(req.query.page);
+    await page(res, ['log', requested], async () => {
+      const [size, checkpoint, checkpoints] = await Promise.all([model.entryCount(), model.latestCheckpoint(), model.recentCheckpoints(10)]);
+      const pages = Math.max(1, Math.ceil(size / ENTRIES_PER_PAGE));
+      const pageNo = Math.min(requested, pages);
+      const before = size - (pageNo - 1) * ENTRIES_PER_PAGE;
+      const entries = size === 0 ? [] : await model.recentEntries(ENTRIES_PER_PAGE, before);
+      const first = entries[entries.length - 1]?.index;
+      const last = entries[0]?.index;
+      return [
+        'log',
+        {
+          title: 'The log',
+          nav: 'log',
+          checkpoint,
+          checkpoints,
+          entries,
+          entriesCaption: first === undefined ? 'Entries' : `Entries ${first} to ${last}, newest first`,
+          pagination: pagination('/log', pageNo, pages, {}),
+        },
+      ];
     });
   });
 
@@ -209,51 +251,73 @@ export function pagesRouter(deps: RouteDeps): Router {
     if (!/^(0|[1-9][0-9]{0,15})$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
       throw notFound(`${describeValue(raw)} is not a log index.`);
     }
-    const e = await model.entry(Number(raw));
-    if (e === null) throw notFound(`The log has no entry ${raw}.`);
-    render(res, 'entry', {
-      title: `Entry ${e.index}`,
-      nav: 'log',
-      index: e.index,
-      type: e.type,
-      domain: e.domain,
-      issuer: e.issuer,
-      registryIssued: e.issuer === model.keys.attestationKey,
-      validFrom: e.validFrom,
-      digest: e.digest,
-      byteLength: e.bytes.length,
-      pretty: e.pretty,
-      canonical: e.canonical,
-      proof: e.proof?.text ?? null,
-      proofSize: e.proof?.size ?? null,
+    const index = Number(raw);
+    await page(res, ['entry', index], async () => {
+      const e = await model.entry(index);
+      if (e === null) throw notFound(`The log has no entry ${raw}.`);
+      return [
+        'entry',
+        {
+          title: `Entry ${e.index}`,
+          nav: 'log',
+          index: e.index,
+          type: e.type,
+          domain: e.domain,
+          issuer: e.issuer,
+          registryIssued: e.issuer === model.keys.attestationKey,
+          validFrom: e.validFrom,
+          digest: e.digest,
+          byteLength: e.bytes.length,
+          pretty: e.pretty,
+          canonical: e.canonical,
+          proof: e.proof?.text ?? null,
+          proofSize: e.proof?.size ?? null,
+        },
+      ];
     });
   });
 
-  router.get('/join', (req, res) => {
+  router.get('/join', async (req, res) => {
     const site = siteUrlOf(req);
     const logKey = model.keys.logKey;
-    render(res, 'join', {
-      title: 'Sign the accord',
-      nav: 'join',
-      keygenCommand: 'npx accord-keygen --did did:web:example.com --out key.json',
-      didUrl: 'https://example.com/.well-known/did.json',
-      pledgeCommand: `npx accord-sign pledge --key key.json --registry ${site} --log-key ${logKey} \\\n  --name "Example Corp" --country CH --website https://example.com/ \\\n  --security-txt https://example.com/.well-known/security.txt`,
-      updateCommand: `npx accord-sign pledge --key key.json --registry ${site} --log-key ${logKey} --patch-policy https://example.com/patches`,
-      rotateCommand: `npx accord-keygen --did did:web:example.com --out key-new.json --did-json did.json\n# publish the updated did.json, then:\nnpx accord-sign pledge --key key-new.json --registry ${site} --log-key ${logKey}`,
-      withdrawCommand: `npx accord-sign withdraw --key key.json --registry ${site} --log-key ${logKey} --reason "Why we withdraw"`,
-      logKey: `--log-key ${logKey}`,
-    });
+    await page(
+      res,
+      ['join', site],
+      async () => [
+        'join',
+        {
+          title: 'Sign the accord',
+          nav: 'join',
+          keygenCommand: 'npx accord-keygen --did did:web:example.com --out key.json',
+          didUrl: 'https://example.com/.well-known/did.json',
+          pledgeCommand: `npx accord-sign pledge --key key.json --registry ${site} --log-key ${logKey} \\\n  --name "Example Corp" --country CH --website https://example.com/ \\\n  --security-txt https://example.com/.well-known/security.txt`,
+          updateCommand: `npx accord-sign pledge --key key.json --registry ${site} --log-key ${logKey} --patch-policy https://example.com/patches`,
+          rotateCommand: `npx accord-keygen --did did:web:example.com --out key-new.json --did-json did.json\n# publish the updated did.json, then:\nnpx accord-sign pledge --key key-new.json --registry ${site} --log-key ${logKey}`,
+          withdrawCommand: `npx accord-sign withdraw --key key.json --registry ${site} --log-key ${logKey} --reason "Why we withdraw"`,
+          logKey: `--log-key ${logKey}`,
+        },
+      ],
+      STATIC_PAGE,
+    );
   });
 
-  router.get('/about', (req, res) => {
+  router.get('/about', async (req, res) => {
     const site = siteUrlOf(req);
-    render(res, 'about', {
-      title: 'About and audit',
-      nav: 'about',
-      keys: model.keys,
-      verifyCommand: `npx accord-verify ${site} --log-key ${model.keys.logKey} --state accord-state.txt`,
-      exportCommand: `npx accord-export --registry ${site} --out accord-mirror/\nnpx accord-verify accord-mirror/ --log-key ${model.keys.logKey}`,
-    });
+    await page(
+      res,
+      ['about', site],
+      async () => [
+        'about',
+        {
+          title: 'About and audit',
+          nav: 'about',
+          keys: model.keys,
+          verifyCommand: `npx accord-verify ${site} --log-key ${model.keys.logKey} --state accord-state.txt`,
+          exportCommand: `npx accord-export --registry ${site} --out accord-mirror/\nnpx accord-verify accord-mirror/ --log-key ${model.keys.logKey}`,
+        },
+      ],
+      STATIC_PAGE,
+    );
   });
 
   return router;

@@ -1,0 +1,29 @@
+/**
+ * The sequencer and admission hash with node:crypto (src/node/sha256.ts); the results must be the
+ * core's digests and leaf hashes, which auditors recompute (DESIGN 2, 5).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { digestOf, sha256 } from '../../src/core/bytes.ts';
+import { leafHash } from '../../src/core/log/merkle.ts';
+import { digestOfNode, leafHashNode, sha256Node } from '../../src/node/sha256.ts';
+
+describe('node:crypto hashing', () => {
+  it('gives the core\'s SHA-256, digest and RFC 6962 leaf hash for any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
+        expect(sha256Node(bytes)).toEqual(sha256(bytes));
+        expect(digestOfNode(bytes)).toBe(digestOf(bytes));
+        expect(leafHashNode(bytes)).toEqual(leafHash(bytes));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hashes a view into a larger buffer by the view alone', () => {
+    const big = new Uint8Array(100).map((_, i) => i);
+    const view = big.subarray(10, 20);
+    expect(digestOfNode(view)).toBe(digestOf(Uint8Array.from(view)));
+    expect(leafHashNode(view)).toEqual(leafHash(Uint8Array.from(view)));
+  });
+});
