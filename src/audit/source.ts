@@ -7,15 +7,22 @@
  * it into a finding. Anything that stops us from looking at all (network failure, HTTP 5xx or
  * another unexpected status, a file we may not read) throws SOURCE_UNAVAILABLE: exit 2.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { AccordError } from '../core/errors.ts';
 
 /** Reads a file by its path relative to the site root, e.g. `log/checkpoint`; null when absent. */
 export type FileFetcher = (path: string) => Promise<Uint8Array | null>;
+/**
+ * fetchFile into memory the caller provides: `into(size)` gives a view of `size` bytes to fill,
+ * which is returned (null when absent). The auditor reads every tile of a log into a few buffers
+ * it reuses, instead of allocating one per tile.
+ */
+export type FileReader = (path: string, into: (size: number) => Uint8Array) => Promise<Uint8Array | null>;
 
 export type Source =
-  | { kind: 'registry' | 'mirror'; label: string; fetchFile: FileFetcher }
+  /** `target`: what openSource was given, so that a worker thread can open the same source. */
+  | { kind: 'registry' | 'mirror'; label: string; fetchFile: FileFetcher; readInto?: FileReader; target?: string }
   | { kind: 'bundle'; label: string; bytes: Uint8Array };
 
 /** The largest file we read: a full entry bundle of 256 maximal entries (tlog-tiles). */
@@ -57,13 +64,19 @@ function checkRelative(path: string): void {
 
 function mirrorSource(dir: string): Source {
   const root = resolve(dir);
+  const fileOf = (path: string): string => {
+    checkRelative(path);
+    const file = join(root, ...path.split('/'));
+    if (!file.startsWith(root + sep)) throw new AccordError('BAD_ARGUMENT', `path leaves the mirror: ${path}`);
+    return file;
+  };
   return {
     kind: 'mirror',
     label: `mirror directory ${dir}`,
+    target: root,
+    readInto: async (path, into) => readFileInto(fileOf(path), into),
     async fetchFile(path: string): Promise<Uint8Array | null> {
-      checkRelative(path);
-      const file = join(root, ...path.split('/'));
-      if (!file.startsWith(root + sep)) throw new AccordError('BAD_ARGUMENT', `path leaves the mirror: ${path}`);
+      const file = fileOf(path);
       try {
         const info = await stat(file);
         if (!info.isFile()) return null;
@@ -79,6 +92,40 @@ function mirrorSource(dir: string): Source {
   };
 }
 
+/** The mirror's readInto: the whole file, read straight into the caller's view. */
+async function readFileInto(file: string, into: (size: number) => Uint8Array): Promise<Uint8Array | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw unavailable(`cannot read ${file}: ${(e as Error).message}`, e);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return null;
+    if (info.size > MAX_FILE_BYTES) throw unavailable(`${file} is ${info.size} bytes, larger than any tile`);
+    const view = into(info.size);
+    let done = 0;
+    while (done < view.length) {
+      const { bytesRead } = await handle.read(view, done, view.length - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    // A file that changes while it is read has no one content to check.
+    if (done !== view.length || (await handle.read(new Uint8Array(1), 0, 1, done)).bytesRead !== 0) {
+      throw unavailable(`${file} changed while it was read`);
+    }
+    return view;
+  } catch (e) {
+    if (e instanceof AccordError) throw e;
+    throw unavailable(`cannot read ${file}: ${(e as Error).message}`, e);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
 function registrySource(target: string): Source {
   let base: URL;
   try {
@@ -92,6 +139,7 @@ function registrySource(target: string): Source {
   return {
     kind: 'registry',
     label: `registry ${base.href}`,
+    target: base.href,
     fetchFile: (path: string) => fetchFile(new URL(path, base), path),
   };
 }

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, basename } from 'node:path';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { Finding } from '../core/audit/auditor.ts';
 import { AccordError, isAccordError } from '../core/errors.ts';
 import { parseVerifierKey } from '../core/log/note.ts';
@@ -34,7 +34,8 @@ options:
   --state FILE     the last verified checkpoint: the new one must be consistent with it; the file
                    is created or replaced only after a run without findings
   --json           print { ok, origin, size, root, findings } on stdout
-  --workers N      worker threads (default: the number of CPUs; 0 checks in the main thread)
+  --workers N      threads checking entries and signatures (default: the number of CPUs;
+                   0 checks everything in the main thread)
   --quiet          no summary, only findings (and the JSON with --json)
 
 exit status: 0 all verified, 1 a finding, 2 could not check`;
@@ -78,7 +79,8 @@ export async function verifyMain(argv: string[], io: VerifyIo = processIo): Prom
 
   const started = Date.now();
   const source = await openSource(target);
-  const bar = io.stderrIsTty && values.quiet !== true ? progressBar() : null;
+  // Loaded only for a terminal: a script reading our output needs none of it.
+  const bar = io.stderrIsTty && values.quiet !== true ? await progressBar() : null;
   let result: RunAuditResult;
   try {
     result = await runAudit(source, {
@@ -168,7 +170,8 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   }
 }
 
-function progressBar(): cliProgress.SingleBar {
+async function progressBar(): Promise<cliProgress.SingleBar> {
+  const { default: cliProgress } = await import('cli-progress');
   return new cliProgress.SingleBar(
     { stream: process.stderr, format: 'verifying [{bar}] {value}/{total} entries | {eta_formatted} left', clearOnComplete: true, hideCursor: true },
     cliProgress.Presets.shades_classic,

@@ -3,20 +3,21 @@
  * directory, workers: 0), on the vector mirrors and on logs built in the test. The command line
  * around it is tested as a child process in test/cli/verify.test.ts.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditor, type AuditResult } from '../../src/core/audit/auditor.ts';
 import { auditProofBundle } from '../../src/core/audit/bundle-audit.ts';
-import { runAudit } from '../../src/audit/run-audit.ts';
+import { runAudit, type RunAuditResult } from '../../src/audit/run-audit.ts';
 import { openSource } from '../../src/audit/source.ts';
 import { utf8 } from '../../src/core/bytes.ts';
+import { AccordError } from '../../src/core/errors.ts';
 import { generateKeyPair } from '../../src/core/crypto/ed25519.ts';
 import { makeVerifierKey } from '../../src/core/log/note.ts';
 import { encodeEntryBundle } from '../../src/core/log/tiles.ts';
 import { verifyFast } from '../../src/node/ed25519-fast.ts';
-import { readMirror, writeFileAt, writeMirror } from '../helpers/mirror.ts';
+import { entryText, readMirror, writeFileAt, writeMirror } from '../helpers/mirror.ts';
 import { LogBuilder, proofBundle } from './log-builder.ts';
 
 const VECTORS = new URL('../../../shared/vectors/registry-mirrors/', import.meta.url).pathname;
@@ -186,6 +187,48 @@ describe('runAudit over a mirror directory', () => {
       await writeFileAt(dir, '.well-known/accord-registry.json', JSON.stringify({ origin: log.origin, logKey: m.logKey, attestationKey: log.attestationDid }));
       expect(codes(await audit(dir, { logKey: wrong }))).toEqual(['-1:LOG_KEY_MISMATCH', '-1:CHECKPOINT_INVALID']);
     });
+  });
+});
+
+describe('runAudit with checking threads', () => {
+  it('reports exactly what the single-threaded audit reports, on a log of three tiles with findings in each', async () => {
+    const { log, accord, a, b } = LogBuilder.basic();
+    while (log.entries.length < 300) log.pledge(log.entries.length % 2 === 0 ? a : b, accord);
+    log.pledge(a, accord, { signWith: generateKeyPair() }); // 300: SIGNATURE_INVALID
+    while (log.entries.length < 520) log.pledge(log.entries.length % 2 === 0 ? a : b, accord);
+    const bytes = log.bytes;
+    bytes[400] = utf8(entryText(bytes[400] as Uint8Array).replace('{', '{ ')); // ENTRY_NOT_CANONICAL
+    bytes.splice(450, 0, utf8('{"hello":"world"}')); // ENTRY_INVALID
+    bytes.push(bytes[5] as Uint8Array); // DUPLICATE_ENTRY
+    const dir = dirFor('threads');
+    const m = await writeMirror(dir, bytes, log.mirrorKeys);
+    // LEAF_HASH_MISMATCH: one hash of the second level-0 tile changed.
+    const tile = new Uint8Array(await readFile(join(dir, 'log', 'tile', '0', '001')));
+    tile[7 * 32] = (tile[7 * 32] as number) ^ 1;
+    await writeFileAt(dir, 'log/tile/0/001', tile);
+    const runs = await Promise.all([0, 1, 2].map(async (workers) => runAudit(await openSource(dir), { logKey: m.logKey, stateCheckpoint: null, workers })));
+    const [inline, one, two] = runs as [RunAuditResult, RunAuditResult, RunAuditResult];
+    expect(codes(inline)).toEqual(['263:LEAF_HASH_MISMATCH', '300:SIGNATURE_INVALID', '400:ENTRY_NOT_CANONICAL', '450:ENTRY_INVALID', '521:DUPLICATE_ENTRY']);
+    for (const r of [one, two]) {
+      expect(r.findings).toEqual(inline.findings);
+      expect(r.stats).toEqual(inline.stats);
+      expect(r.root).toBe(inline.root);
+    }
+    expect([inline.workers, one.workers, two.workers]).toEqual([0, 1, 2]);
+    expect(two.stats.signaturesChecked).toBe(520);
+  });
+
+  it('reports a source it cannot read from the audit thread as the caller would (SOURCE_UNAVAILABLE)', async () => {
+    const { log } = LogBuilder.basic();
+    const dir = dirFor('unreadable');
+    const m = await writeMirror(dir, log.bytes, log.mirrorKeys);
+    // An entry bundle larger than any tile can be: not a finding, the source is unusable.
+    await truncate(join(dir, 'log', 'tile', 'entries', '000.p', '6'), 17 * 1024 * 1024);
+    const attempt = async (workers: number): Promise<unknown> => runAudit(await openSource(dir), { logKey: m.logKey, stateCheckpoint: null, workers }).catch((e: unknown) => e);
+    const [inThread, here] = await Promise.all([attempt(2), attempt(0)]);
+    expect(here).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+    expect(inThread).toBeInstanceOf(AccordError);
+    expect(inThread).toMatchObject({ code: 'SOURCE_UNAVAILABLE', message: (here as AccordError).message });
   });
 });
 

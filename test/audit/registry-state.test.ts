@@ -221,3 +221,45 @@ describe('signingKeyFor', () => {
     expect(() => signingKeyFor(state, log.pledge(a, accord, { append: false }).statement)).toThrow(expect.objectContaining({ code: 'KEY_NOT_ATTESTED' }));
   });
 });
+
+describe('MemoryRegistry in compact mode (the auditor\'s)', () => {
+  it('reaches the same verdicts as the full state, keeping only what the rules read', () => {
+    const { log, accord, a, b } = LogBuilder.basic();
+    log.withdraw(a);
+    log.pledge(a, accord, { name: 'Alpha Again' });
+    log.notice(b.did, 'delist');
+    log.addKey(a);
+    log.attest(a, { keys: [1] });
+    log.pledge(a, accord);
+    const full = new MemoryRegistry(log.attestationDid);
+    const compact = new MemoryRegistry(log.attestationDid, { compact: true });
+    for (const [index, e] of log.entries.entries()) {
+      for (const state of [full, compact]) {
+        expect(bytesEqual(signingKeyFor(state, e.statement), signingKeyFor(full, e.statement))).toBe(true);
+        state.commit(applyStatement(state, { index, statement: e.statement, digest: e.digest }));
+      }
+    }
+    // Entries that break a rule are refused alike.
+    const late = [log.pledge(b, accord, { append: false }), log.pledge(a, accord, { previous: null, append: false }), log.pledge(a, accord, { key: 0, append: false })];
+    for (const e of late) {
+      const codeOf = (state: MemoryRegistry): string => {
+        try {
+          signingKeyFor(state, e.statement);
+          applyStatement(state, { index: log.entries.length, statement: e.statement, digest: e.digest });
+          return 'ACCEPTED';
+        } catch (err) {
+          if (isAccordError(err)) return err.code;
+          throw err;
+        }
+      };
+      expect(codeOf(compact)).toBe(codeOf(full));
+      expect(codeOf(compact)).not.toBe('ACCEPTED');
+    }
+    const sa = compact.signatory(a.did);
+    const fa = full.signatory(a.did);
+    expect({ ...sa, name: fa?.name, country: fa?.country, links: fa?.links, since: fa?.since, updatedAt: fa?.updatedAt, attestation: fa?.attestation, notice: fa?.notice }).toEqual(fa);
+    expect(sa).toMatchObject({ name: null, links: null, since: null, attestation: { index: fa?.attestation?.index, methods: fa?.attestation?.methods, url: '' } });
+    expect(compact.signatory(b.did)).toMatchObject({ delisted: true, notice: { action: 'delist', index: full.signatory(b.did)?.notice?.index } });
+    expect([...compact.accords()]).toEqual([...full.accords()]);
+  });
+});

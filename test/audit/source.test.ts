@@ -95,6 +95,31 @@ describe('openSource', () => {
       await expect(source.fetchFile('../secret')).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     });
 
+    it('reads a mirror file into memory the caller gives, and gives null for a missing file or a directory', async () => {
+      const source = await openSource(GENESIS);
+      if (source.kind !== 'mirror' || source.readInto === undefined) throw new Error('a mirror reads into given memory');
+      const want = await source.fetchFile('log/checkpoint');
+      const room = new Uint8Array(4096);
+      const sizes: number[] = [];
+      const got = await source.readInto('log/checkpoint', (n) => {
+        sizes.push(n);
+        return room.subarray(100, 100 + n);
+      });
+      expect(sizes).toEqual([want?.length]);
+      expect(got?.buffer).toBe(room.buffer);
+      expect(got).toEqual(want);
+      expect(await source.readInto('log/tile/0/001', () => room)).toBeNull();
+      expect(await source.readInto('log/tile', () => room)).toBeNull();
+      await expect(source.readInto('../secret', () => room)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    });
+
+    it('remembers what it was opened from, so that another thread can open it again', async () => {
+      const source = await openSource(GENESIS);
+      expect(source.kind === 'mirror' && source.target).toBe(GENESIS.replace(/\/$/, ''));
+      const web = await openSource(`${server.url}/x`);
+      expect(web.kind === 'registry' && web.target).toBe(`${server.url}/x/`);
+    });
+
     it('throws SOURCE_UNAVAILABLE for a path that does not exist', async () => {
       await expect(openSource(join(tmp, 'nothing-here'))).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
     });

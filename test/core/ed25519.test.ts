@@ -5,7 +5,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex } from '../../src/core/bytes.ts';
 import { generateKeyPair, keyPairFromSeed, sign, verify } from '../../src/core/crypto/ed25519.ts';
-import { verifyFast } from '../../src/node/ed25519-fast.ts';
+import { KEY_CACHE_MAX, keyPassesScreen, verifyFast } from '../../src/node/ed25519-fast.ts';
 
 const VECTORS = new URL('../../../shared/vectors/ed25519/', import.meta.url);
 const L = 2n ** 252n + 27742317777372353535851937790883648493n; // RFC 8032 5.1
@@ -176,8 +176,8 @@ describe('sign and keyPairFromSeed', () => {
 });
 
 describe('verifyFast key cache', () => {
-  it('keeps giving the right verdicts after more than 1024 distinct keys evicted the first ones', () => {
-    const keys = Array.from({ length: 1100 }, () => {
+  it(`keeps giving the right verdicts after more than ${KEY_CACHE_MAX} distinct keys evicted the first ones`, () => {
+    const keys = Array.from({ length: KEY_CACHE_MAX + 100 }, () => {
       const { publicKey, privateKey } = generateKeyPairSync('ed25519');
       const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
       return { raw, privateKey };
@@ -401,5 +401,58 @@ describe('verifyFast against verify (differential)', () => {
       }
     }
     expect(found).toBeGreaterThan(0);
+  });
+});
+
+describe('keyPassesScreen (what verifyFast checks of A before OpenSSL)', () => {
+  /** noble's verdict on A: strict decoding (RFC 8032 5.1.3 with y < p) and not of small order. */
+  const nobleAccepts = (b: Uint8Array): boolean | 'not on the curve' => {
+    try {
+      return !ed.Point.fromBytes(b, false).isSmallOrder();
+    } catch {
+      try {
+        ed.Point.fromBytes(b, true); // on the curve under lenient (zip215) decoding?
+        return false;
+      } catch {
+        return 'not on the curve';
+      }
+    }
+  };
+
+  it('refuses exactly what noble refuses, among keys that are on the curve', () => {
+    const rand = prng(0xacc0);
+    const cases: Uint8Array[] = [...SMALL_ORDER_ENCODINGS, ...NON_CANONICAL_ENCODINGS];
+    for (let i = 0; i < 400; i++) cases.push(keyPairFromSeed(Uint8Array.from({ length: 32 }, () => Math.floor(rand() * 256))).publicKey);
+    // x = 0 with either sign bit, and y = p - 1, p, p + 1 with either sign.
+    for (const y of [1n, P - 1n, P, P + 1n, 2n ** 255n - 1n]) {
+      for (const sign of [0, 0x80]) {
+        const b = bigIntToLe(y % 2n ** 255n);
+        b[31] = (b[31] as number) | sign;
+        cases.push(b);
+      }
+    }
+    let onCurve = 0;
+    for (const b of cases) {
+      const noble = nobleAccepts(b);
+      if (noble === 'not on the curve') continue; // left to OpenSSL, which refuses it too (verify returns false)
+      onCurve++;
+      expect(keyPassesScreen(b)).toBe(noble);
+    }
+    expect(onCurve).toBeGreaterThan(420);
+  });
+
+  it('lets through keys that are not on the curve, which then never verify', () => {
+    const rand = prng(0xacc1);
+    const msg = new Uint8Array(64);
+    let offCurve = 0;
+    for (let i = 0; i < 200 && offCurve < 20; i++) {
+      const b = Uint8Array.from({ length: 32 }, () => Math.floor(rand() * 256));
+      b[31] = (b[31] as number) & 0x7f;
+      if (nobleAccepts(b) !== 'not on the curve') continue;
+      offCurve++;
+      expect(verifyFast(new Uint8Array(64), msg, b)).toBe(false);
+      expect(verify(new Uint8Array(64), msg, b)).toBe(false);
+    }
+    expect(offCurve).toBeGreaterThan(0);
   });
 });

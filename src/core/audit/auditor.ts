@@ -14,16 +14,18 @@ import { bytesEqual, toBase64 } from '../bytes.ts';
 import { verify } from '../crypto/ed25519.ts';
 import { AccordError, isAccordError } from '../errors.ts';
 import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../log/checkpoint.ts';
-import { MerkleAccumulator, emptyRoot } from '../log/merkle.ts';
+import { emptyRoot } from '../log/merkle.ts';
 import { parseNote, parseVerifierKey, type VerifierKey } from '../log/note.ts';
 import { TILE_WIDTH, tilePath } from '../log/tiles.ts';
 import { isDidKey } from '../statements/did.ts';
-import { timestampMillis } from '../statements/formats.ts';
 import type { VerifyFn } from '../statements/proof.ts';
 import type { StatementType } from '../statements/types.ts';
-import { prepareEntry, type PreparedEntry } from './entry-check.ts';
+import { digestFromHash, portableSha256, prepareEntry, type PreparedEntry, type Sha256 } from './entry-check.ts';
+import { HashIndex } from './hash-index.ts';
+import { instantOf } from './instant.ts';
 import { MemoryRegistry } from './memory-registry.ts';
 import { applyStatement, signingKeyFor } from './registry-state.ts';
+import { TreeBuilder } from './tree-builder.ts';
 
 /** DESIGN 8: a validFrom more than 10 minutes before the latest earlier one is backdating. */
 export const BACKDATING_TOLERANCE_MS = 10 * 60 * 1000;
@@ -54,6 +56,8 @@ export interface AuditorOptions {
   stateCheckpoint?: string | null;
   /** Signature rule (DESIGN 3); default core/crypto/ed25519 `verify`. */
   verifyFn?: VerifyFn;
+  /** SHA-256 for the tree and the entries pushEntry prepares; default the portable one (entry-check.ts). */
+  sha256?: Sha256;
   /** Return signature checks from pushEntry/pushPrepared instead of running them. */
   deferSignatures?: boolean;
   /**
@@ -120,6 +124,7 @@ export function createAuditor(options: AuditorOptions): Auditor {
 class AuditEngine implements Auditor {
   readonly #key: VerifierKey;
   readonly #verifyFn: VerifyFn;
+  readonly #sha256: Sha256 | undefined;
   readonly #defer: boolean;
   readonly #subset: boolean;
   #attestationDid: string | null;
@@ -145,11 +150,11 @@ class AuditEngine implements Auditor {
   #old: Checkpoint | null = null;
   #rootAtOld: Uint8Array | null = null;
 
-  readonly #acc = new MerkleAccumulator();
+  readonly #tree: TreeBuilder;
   #next = 0;
   #lastIndex = -1;
-  /** Digest of each entry's bytes -> its index: "no entry's bytes appear twice" (DESIGN 5, 8). */
-  readonly #seen = new Map<string, number>();
+  /** SHA-256 of each entry's bytes -> its index: "no entry's bytes appear twice" (DESIGN 5, 8). */
+  #seen = new HashIndex();
   #latestValidFrom = -Infinity;
   #latestValidFromIndex = -1;
   readonly #upperTiles = new Map<string, Uint8Array[]>();
@@ -159,10 +164,12 @@ class AuditEngine implements Auditor {
   constructor(options: AuditorOptions) {
     this.#key = typeof options.logKey === 'string' ? parseVerifierKey(options.logKey) : options.logKey;
     this.#verifyFn = options.verifyFn ?? verify;
+    this.#sha256 = options.sha256;
+    this.#tree = new TreeBuilder(options.sha256 ?? portableSha256);
     this.#defer = options.deferSignatures === true;
     this.#subset = options.subset === true;
     this.#attestationDid = options.attestationDid;
-    if (this.#attestationDid !== null) this.#registry = new MemoryRegistry(this.#attestationDid);
+    if (this.#attestationDid !== null) this.#registry = new MemoryRegistry(this.#attestationDid, { compact: true });
     const state = options.stateCheckpoint;
     if (state !== null && state !== undefined) {
       try {
@@ -206,6 +213,8 @@ class AuditEngine implements Auditor {
       }
     }
     this.#cp = cp;
+    // Room for every entry the checkpoint claims, at once (bounded: it may not be verified).
+    if (this.#seen.size === 0 && !this.#subset) this.#seen = new HashIndex(cp.size);
     const old = this.#old;
     if (old !== null) {
       if (old.origin !== cp.origin) {
@@ -225,7 +234,7 @@ class AuditEngine implements Auditor {
   }
 
   pushEntry(index: number, bytes: Uint8Array, tileLeafHash: Uint8Array | null): SignatureTask | null {
-    return this.pushPrepared(prepareEntry(index, bytes), tileLeafHash);
+    return this.pushPrepared(prepareEntry(index, bytes, this.#sha256 === undefined ? {} : { sha256: this.#sha256 }), tileLeafHash);
   }
 
   pushPrepared(p: PreparedEntry, tileLeafHash: Uint8Array | null): SignatureTask | null {
@@ -241,12 +250,11 @@ class AuditEngine implements Auditor {
     }
     this.#stats.entries++;
 
-    const earlier = this.#seen.get(p.bytesDigest);
-    if (earlier !== undefined) {
-      this.addFinding(index, 'DUPLICATE_ENTRY', `the bytes of entry ${index} already appear at index ${earlier} (${p.bytesDigest})`);
+    const earlier = this.#seen.addOrGet(p.bytesHash, index);
+    if (earlier !== -1) {
+      this.addFinding(index, 'DUPLICATE_ENTRY', `the bytes of entry ${index} already appear at index ${earlier} (${digestFromHash(p.bytesHash)})`);
       return null;
     }
-    this.#seen.set(p.bytesDigest, index);
 
     if (p.statement === null || p.digest === null) {
       const why = p.invalid ?? { code: 'UNKNOWN', message: 'not a statement' };
@@ -262,7 +270,7 @@ class AuditEngine implements Auditor {
     const registry = this.#registryFor(index, statement.issuer, kind);
 
     // DESIGN 8: no backdating beyond 10 minutes against any earlier entry.
-    const validFrom = timestampMillis(statement.validFrom) ?? -Infinity;
+    const validFrom = instantOf(statement.validFrom) ?? -Infinity;
     if (validFrom < this.#latestValidFrom - BACKDATING_TOLERANCE_MS) {
       this.addFinding(
         index,
@@ -323,7 +331,7 @@ class AuditEngine implements Auditor {
         this.addFinding(-1, 'ATTESTATION_KEY_UNKNOWN', 'the attestation key is not published and entry 0 does not name one, so no registry statement can be checked');
         this.#attestationDid = '';
       }
-      this.#registry = new MemoryRegistry(this.#attestationDid);
+      this.#registry = new MemoryRegistry(this.#attestationDid, { compact: true });
     }
     return this.#registry;
   }
@@ -336,24 +344,27 @@ class AuditEngine implements Auditor {
         this.addFinding(p.index, 'LEAF_HASH_MISMATCH', `the leaf hash of entry ${p.index} differs from its place in the level-0 tile ${tilePath(0, Math.floor(p.index / TILE_WIDTH))}`);
       }
     }
-    for (const node of this.#acc.push(p.leafHash)) {
-      // tlog-tiles: a level-L tile holds the tree nodes of height 8L.
-      if (node.level === 0 || node.level % 8 !== 0) continue;
-      const level = node.level / 8;
-      const tileIndex = Math.floor(node.index / TILE_WIDTH);
-      const key = `${level}/${tileIndex}`;
-      const tile = this.#upperTiles.get(key);
-      const offset = node.index % TILE_WIDTH;
-      const want = tile?.[offset];
-      if (tile === undefined || want === undefined) continue;
-      this.#stats.tileHashesChecked++;
-      if (!bytesEqual(want, node.hash)) {
-        this.addFinding(-1, 'TILE_HASH_MISMATCH', `hash ${offset} of tile ${tilePath(level, tileIndex, tile.length)} differs from the tree built from the entries`);
-      }
-      if (offset === tile.length - 1) this.#upperTiles.delete(key);
-    }
-    if (this.#old !== null && this.#acc.size === this.#old.size) this.#rootAtOld = this.#acc.root();
+    this.#tree.push(p.leafHash, this.#checkNode);
+    if (this.#old !== null && this.#tree.size === this.#old.size) this.#rootAtOld = this.#tree.root();
   }
+
+  /** A completed tree node against the upper tile that holds it, if any. */
+  readonly #checkNode = (treeLevel: number, index: number, hash: Uint8Array): void => {
+    // tlog-tiles: a level-L tile holds the tree nodes of height 8L.
+    if (treeLevel % 8 !== 0) return;
+    const level = treeLevel / 8;
+    const tileIndex = Math.floor(index / TILE_WIDTH);
+    const key = `${level}/${tileIndex}`;
+    const tile = this.#upperTiles.get(key);
+    const offset = index % TILE_WIDTH;
+    const want = tile?.[offset];
+    if (tile === undefined || want === undefined) return;
+    this.#stats.tileHashesChecked++;
+    if (!bytesEqual(want, hash)) {
+      this.addFinding(-1, 'TILE_HASH_MISMATCH', `hash ${offset} of tile ${tilePath(level, tileIndex, tile.length)} differs from the tree built from the entries`);
+    }
+    if (offset === tile.length - 1) this.#upperTiles.delete(key);
+  };
 
   finish(): AuditResult {
     if (this.#pendingSignatures !== 0) throw new AccordError('AUDIT_MISUSE', `${this.#pendingSignatures} signature results are outstanding`);
@@ -364,7 +375,7 @@ class AuditEngine implements Auditor {
     }
     if (cp !== null && !this.#subset) {
       if (this.#next === cp.size) {
-        const root = this.#acc.root();
+        const root = this.#tree.root();
         if (!bytesEqual(root, cp.root)) {
           this.addFinding(-1, 'ROOT_MISMATCH', `the tree of the ${cp.size} entries has root ${toBase64(root)}, the checkpoint says ${toBase64(cp.root)}`);
         }

@@ -133,6 +133,18 @@ function knownAccord(view: RegistryView, digest: string, index: number): AccordI
   return accord;
 }
 
+function copyMethods(methods: readonly { id: string; publicKeyMultibase: string }[]): { id: string; publicKeyMultibase: string }[] {
+  const out: { id: string; publicKeyMultibase: string }[] = [];
+  for (const m of methods) out.push({ id: m.id, publicKeyMultibase: m.publicKeyMultibase });
+  return out;
+}
+
+function principleNumbersOf(principles: readonly { number: number }[]): number[] {
+  const out: number[] = [];
+  for (const p of principles) out.push(p.number);
+  return out;
+}
+
 /**
  * Applies one statement to the registry's state, or throws an AccordError naming the rule it
  * breaks (DESIGN 2, 4, 7 admission order, 8 "Precisely"). Signatures are not checked here: the
@@ -164,7 +176,7 @@ export function applyStatement(view: RegistryView, entry: LogEntryRef): StateCha
           id: s.id,
           version: s.version,
           title: s.title,
-          principleNumbers: s.principles.map((p) => p.number),
+          principleNumbers: principleNumbersOf(s.principles),
         },
       };
     }
@@ -181,7 +193,7 @@ export function applyStatement(view: RegistryView, entry: LogEntryRef): StateCha
             documentDigest: s.documentDigest,
             url: s.url,
             observedAt: s.observedAt,
-            methods: s.verificationMethods.map((m) => ({ id: m.id, publicKeyMultibase: m.publicKeyMultibase })),
+            methods: copyMethods(s.verificationMethods),
           },
         },
       };
@@ -269,18 +281,42 @@ function checkRegistryIssuer(view: RegistryView, statement: Statement): void {
   }
 }
 
-function registryMethod(view: RegistryView): string {
-  try {
-    return didKeyVerificationMethod(publicKeyFromDidKey(view.attestationDid));
-  } catch (cause) {
-    throw new AccordError('BAD_DID_KEY', `the registry's attestation key is not an Ed25519 did:key: ${describeValue(view.attestationDid)}`, { cause });
+/**
+ * The registry's attestation key and its did:key method form, decoded once per attestation DID:
+ * every registry statement needs both, and base58 is slow enough to show in a bulk audit.
+ */
+let registryKeyMemo: { did: string; key: Uint8Array; method: string } | null = null;
+
+function registryKey(view: RegistryView): { key: Uint8Array; method: string } {
+  const did = view.attestationDid;
+  if (registryKeyMemo?.did !== did) {
+    let key: Uint8Array;
+    try {
+      key = publicKeyFromDidKey(did);
+    } catch (cause) {
+      throw new AccordError('BAD_DID_KEY', `the registry's attestation key is not an Ed25519 did:key: ${describeValue(did)}`, { cause });
+    }
+    registryKeyMemo = { did, key, method: didKeyVerificationMethod(key) };
   }
+  return registryKeyMemo;
+}
+
+function registryMethod(view: RegistryView): string {
+  return registryKey(view).method;
 }
 
 /** DESIGN 4: the method must be listed in the DID's latest DomainAttestation. */
 function attestedKey(state: SignatoryState, method: string): Uint8Array {
   const att = state.attestation;
-  const found = att?.methods.find((m) => m.id === method);
+  let found: { id: string; publicKeyMultibase: string } | undefined;
+  if (att !== null) {
+    for (const m of att.methods) {
+      if (m.id === method) {
+        found = m;
+        break;
+      }
+    }
+  }
   if (att === null || found === undefined) {
     refuse(
       'KEY_NOT_ATTESTED',
@@ -289,12 +325,25 @@ function attestedKey(state: SignatoryState, method: string): Uint8Array {
         : `${describeValue(method)} is not listed in the latest DomainAttestation of ${state.did} (index ${att.index})`,
     );
   }
+  const memo = decodedKeys.get(found);
+  // Keyed by the object, checked against its text: a method changed in place is decoded again.
+  if (memo !== undefined && memo.multibase === found.publicKeyMultibase) return memo.key.slice(); // a copy: the caller may keep or change it
+  let key: Uint8Array;
   try {
-    return decodePublicMultikey(found.publicKeyMultibase);
+    key = decodePublicMultikey(found.publicKeyMultibase);
   } catch (cause) {
     throw new AccordError('KEY_NOT_ATTESTED', `the attested key of ${method} is not an Ed25519 Multikey`, { cause });
   }
+  decodedKeys.set(found, { multibase: found.publicKeyMultibase, key });
+  return key.slice();
 }
+
+/**
+ * Attested keys already decoded, per method object of a state: a state kept in memory (the
+ * auditor's) is asked for the same key once per statement its signatory makes, and base58 is slow
+ * enough to show in a bulk audit. Weak: it lives as long as the state that holds the method.
+ */
+const decodedKeys = new WeakMap<object, { multibase: string; key: Uint8Array }>();
 
 /**
  * The public key that must have made this statement's proof: the attestation key for registry
@@ -305,7 +354,8 @@ function attestedKey(state: SignatoryState, method: string): Uint8Array {
 export function signingKeyFor(view: RegistryView, statement: Statement): Uint8Array {
   if (isRegistryType(statement.type[1])) {
     checkRegistryIssuer(view, statement);
-    return publicKeyFromDidKey(view.attestationDid);
+    // A copy: the caller may keep or change it.
+    return registryKey(view).key.slice();
   }
   const state = view.signatory(statement.issuer) ?? emptySignatory(statement.issuer);
   return attestedKey(state, statement.proof.verificationMethod);
