@@ -146,7 +146,7 @@ async function streamEntries(
   const tiles = Math.ceil(size / TILE_WIDTH);
   // Bundles read and prepared ahead of the one being applied, and signatures waiting for a
   // verdict: enough to keep every core busy, bounded so memory stays flat whatever the log's size.
-  const window = Number(process.env.ACCORD_WINDOW ?? 0) || pool.threads * 2 + 4;
+  const window = pool.threads * 2 + 4;
   const signatureLimit = (pool.threads + 2) * TILE_WIDTH;
   const read: FileReader =
     source.readInto ??

@@ -96,6 +96,8 @@ function mirrorSource(dir: string): Source {
 async function readFileInto(file: string, into: (size: number) => Uint8Array): Promise<Uint8Array | null> {
   let handle: FileHandle;
   try {
+    // Looked at before it is opened: opening a FIFO would wait for a writer.
+    if (!(await stat(file)).isFile()) return null;
     handle = await open(file, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -91,7 +91,7 @@ export interface VerifyPoolOptions {
  * Jobs a thread may hold at once: one running and two waiting, so it does not idle while the
  * auditing thread, busy applying a tile, answers its messages late.
  */
-const MAX_OUTSTANDING = Number(process.env.ACCORD_OUT ?? 3);
+const MAX_OUTSTANDING = 3;
 /** Signatures per job: about 7 ms of work, short enough to balance and to keep the auditing thread responsive. */
 export const CHUNK = 32;
 /**

@@ -132,8 +132,9 @@ function withoutMember(jcs: string, o: Record<string, unknown>, key: string, val
   const end = jcs.length - tail;
   const start = end - member.length;
   if (start < 1 || !jcs.startsWith(member, start)) return null;
-  if (at > 0) return jcs.slice(0, start - 1) + jcs.slice(end); // drop ',"key":value'
-  return at + 1 < keys.length ? jcs.slice(0, start) + jcs.slice(end + 1) : '{}'; // drop '"key":value,'
+  if (at > 0) return jcs[start - 1] === ',' ? jcs.slice(0, start - 1) + jcs.slice(end) : null; // drop ',"key":value'
+  if (at + 1 === keys.length) return '{}';
+  return jcs[end] === ',' ? jcs.slice(0, start) + jcs.slice(end + 1) : null; // drop '"key":value,'
 }
 
 function prepareFast(index: number, bytes: Uint8Array, leafHash: Uint8Array, sha256: Sha256): PreparedEntry | null {
