@@ -9,6 +9,7 @@
  */
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
+import { concatBytes } from '../core/bytes.ts';
 import { AccordError } from '../core/errors.ts';
 
 /** Reads a file by its path relative to the site root, e.g. `log/checkpoint`; null when absent. */
@@ -190,11 +191,5 @@ async function readCapped(res: Response, url: URL): Promise<Uint8Array> {
     if (cause instanceof AccordError) throw cause;
     throw unavailable(`reading ${url.href} failed: ${(cause as Error).message}`, cause);
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }

@@ -4,6 +4,7 @@
  * `{ "error": { "code", "message" } }`). Failures to reach the registry are NETWORK_ERROR
  * (exit 2: could not run); a 4xx is the registry's refusal (exit 1).
  */
+import { concatBytes } from '../core/bytes.ts';
 import { AccordError, describeValue } from '../core/errors.ts';
 import { parseStrictJson } from '../core/json/strict-parse.ts';
 import { refusal } from './exit.ts';
@@ -56,13 +57,7 @@ async function readCapped(res: Response, url: string, maxBytes: number): Promise
     }
     chunks.push(chunk);
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
 
 /** One request. Any status is returned; only a failure to get an answer throws (NETWORK_ERROR). */

@@ -22,7 +22,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { digestOf } from '../core/bytes.ts';
+import { concatBytes, digestOf } from '../core/bytes.ts';
 import { decodePublicMultikey } from '../core/crypto/multikey.ts';
 import { AccordError, describeValue, isAccordError } from '../core/errors.ts';
 import { parseStrictJson } from '../core/json/strict-parse.ts';
@@ -284,12 +284,7 @@ export function createDidWebFetcher(opts: DidWebFetcherOptions): DidWebFetcher {
         if (total > maxBytes) throw tooLarge(`more than ${maxBytes}`);
         chunks.push(c);
       }
-      const bytes = new Uint8Array(total);
-      let o = 0;
-      for (const c of chunks) {
-        bytes.set(c, o);
-        o += c.length;
-      }
+      const bytes = concatBytes(...chunks);
       const methods = methodsFromDidDocument(did, bytes);
       return { url: where, bytes, documentDigest: digestOf(bytes), methods };
     } catch (e) {

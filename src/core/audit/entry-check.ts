@@ -17,7 +17,7 @@
  * (a refusal, unsorted members, a different text) takes the exact path below, which produces the
  * same codes and messages as before, so findings do not depend on the path taken.
  */
-import { sha256 as coreSha256, fromUtf8, toHex, utf8 } from '../bytes.ts';
+import { concatBytes, sha256 as coreSha256, fromUtf8, toHex, utf8 } from '../bytes.ts';
 import { isAccordError } from '../errors.ts';
 import { canonicalize } from '../json/canonical.ts';
 import { parseStrictJson } from '../json/strict-parse.ts';
@@ -36,16 +36,7 @@ export type Sha256 = (...parts: (Uint8Array | string)[]) => Uint8Array;
 /** The portable SHA-256 (@noble/hashes via core/bytes). */
 export const portableSha256: Sha256 = (...parts) => {
   if (parts.length === 1 && parts[0] instanceof Uint8Array) return coreSha256(parts[0]);
-  const bytes = parts.map((p) => (typeof p === 'string' ? utf8(p) : p));
-  let n = 0;
-  for (const b of bytes) n += b.length;
-  const all = new Uint8Array(n);
-  let o = 0;
-  for (const b of bytes) {
-    all.set(b, o);
-    o += b.length;
-  }
-  return coreSha256(all);
+  return coreSha256(concatBytes(...parts.map((p) => (typeof p === 'string' ? utf8(p) : p))));
 };
 
 export interface EntryCheckOptions {
