@@ -16,7 +16,7 @@ import { AccordError, isAccordError } from '../core/errors.ts';
 import { parseVerifierKey } from '../core/log/note.ts';
 import { TILE_WIDTH, decodeHashTile, entriesPath, tilePath, tileWidth } from '../core/log/tiles.ts';
 import { verifyFast } from '../node/ed25519-fast.ts';
-import { nodeSha256 } from './node-sha256.ts';
+import { nodeSha256 } from '../node/sha256.ts';
 import { WELL_KNOWN_PATH, type RunAuditOptions, type RunAuditResult } from './run-audit.ts';
 import type { FileFetcher, FileReader, Source } from './source.ts';
 import { createVerifyPool, type PrepareResult, type VerifyPool } from './verify-pool.ts';

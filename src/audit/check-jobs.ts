@@ -8,7 +8,7 @@
 import { prepareEntry } from '../core/audit/entry-check.ts';
 import { isAccordError } from '../core/errors.ts';
 import { verifyFast } from '../node/ed25519-fast.ts';
-import { nodeSha256 } from './node-sha256.ts';
+import { nodeSha256 } from '../node/sha256.ts';
 import { RECORD_BYTES, TASK_BYTES, TilePacker, entrySpans, taskParts, type PoolReply, type PoolRequest } from './verify-protocol.ts';
 
 export function answerJob(req: PoolRequest): { reply: PoolReply; transfer: ArrayBuffer[] } {

@@ -25,7 +25,7 @@ import { prepareEntry, type PreparedEntry } from '../core/audit/entry-check.ts';
 import { AccordError } from '../core/errors.ts';
 import { TILE_WIDTH, decodeEntryBundle } from '../core/log/tiles.ts';
 import { verifyFast } from '../node/ed25519-fast.ts';
-import { nodeSha256 } from './node-sha256.ts';
+import { nodeSha256 } from '../node/sha256.ts';
 import { RECORD_BYTES, TASK_BYTES, packTask, taskParts, unpackEntry, type PoolReply, type PoolRequest } from './verify-protocol.ts';
 import { workerScripts } from './worker-bundle.ts';
 

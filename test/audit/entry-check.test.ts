@@ -9,9 +9,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { base58 } from '@scure/base';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nodeSha256 } from '../../src/audit/node-sha256.ts';
+import { nodeSha256 } from '../../src/node/sha256.ts';
 import { portableSha256, prepareEntry, type PreparedEntry } from '../../src/core/audit/entry-check.ts';
-import { decodeBase58Signature } from '../../src/core/audit/signature-base58.ts';
+import { decodeBase58Signature } from '../../src/core/crypto/signature-base58.ts';
 import { digestOf, fromUtf8, toHex, utf8 } from '../../src/core/bytes.ts';
 import { isAccordError } from '../../src/core/errors.ts';
 import { leafHash } from '../../src/core/log/merkle.ts';
@@ -155,5 +155,17 @@ describe('decodeBase58Signature', () => {
     }
     expect(decodeBase58Signature('z0OIl', 1)).toBeNull();
     expect(decodeBase58Signature(`${'1'.repeat(64)}`)).toEqual(base58.decode('1'.repeat(64)));
+  });
+
+  it('gives the same bytes when the same value is decoded twice, in arrays of its own', () => {
+    const b = fc.sample(fc.uint8Array({ minLength: 64, maxLength: 64 }), 1)[0] as Uint8Array;
+    const s = `z${base58.encode(b)}`;
+    const first = decodeBase58Signature(s, 1) as Uint8Array;
+    first.fill(0); // what a caller does with its copy must not reach the next one
+    expect(decodeBase58Signature(s, 1)).toEqual(b);
+    expect(decodeBase58Signature(s, 0)).toBeNull(); // the "z" read as a digit: more than 64 bytes
+    expect(decodeBase58Signature('z0OIl', 1)).toBeNull();
+    expect(decodeBase58Signature('z0OIl', 1)).toBeNull();
+    expect(decodeBase58Signature(s, 1)).toEqual(b);
   });
 });

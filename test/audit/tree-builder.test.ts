@@ -3,7 +3,7 @@
  * (RFC 9162 2.1.1): same roots at every size, same completed nodes, with either SHA-256.
  */
 import { describe, expect, it } from 'vitest';
-import { nodeSha256 } from '../../src/audit/node-sha256.ts';
+import { nodeSha256 } from '../../src/node/sha256.ts';
 import { portableSha256 } from '../../src/core/audit/entry-check.ts';
 import { TreeBuilder } from '../../src/core/audit/tree-builder.ts';
 import { toHex, utf8 } from '../../src/core/bytes.ts';

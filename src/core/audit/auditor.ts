@@ -19,10 +19,10 @@ import { parseNote, parseVerifierKey, type VerifierKey } from '../log/note.ts';
 import { TILE_WIDTH, tilePath } from '../log/tiles.ts';
 import { isDidKey } from '../statements/did.ts';
 import type { VerifyFn } from '../statements/proof.ts';
+import { timestampMillis } from '../statements/formats.ts';
 import type { StatementType } from '../statements/types.ts';
 import { digestFromHash, portableSha256, prepareEntry, type PreparedEntry, type Sha256 } from './entry-check.ts';
 import { HashIndex } from './hash-index.ts';
-import { instantOf } from './instant.ts';
 import { MemoryRegistry } from './memory-registry.ts';
 import { applyStatement, signingKeyFor } from './registry-state.ts';
 import { TreeBuilder } from './tree-builder.ts';
@@ -270,7 +270,7 @@ class AuditEngine implements Auditor {
     const registry = this.#registryFor(index, statement.issuer, kind);
 
     // DESIGN 8: no backdating beyond 10 minutes against any earlier entry.
-    const validFrom = instantOf(statement.validFrom) ?? -Infinity;
+    const validFrom = timestampMillis(statement.validFrom) ?? -Infinity;
     if (validFrom < this.#latestValidFrom - BACKDATING_TOLERANCE_MS) {
       this.addFinding(
         index,

@@ -24,7 +24,7 @@ import { parseStrictJson } from '../json/strict-parse.ts';
 import { decodeProofValue } from '../statements/proof.ts';
 import { MAX_ENTRY_BYTES, type Statement } from '../statements/types.ts';
 import { checkEntrySize, validateStatement } from '../statements/validate.ts';
-import { decodeBase58Signature } from './signature-base58.ts';
+import { decodeBase58Signature } from '../crypto/signature-base58.ts';
 
 /** tlog-tiles entries are at most 65,535 bytes; the schema then caps the canonical form at 16 KiB. */
 const MAX_BUNDLE_ENTRY_BYTES = 0xffff;

@@ -59,11 +59,26 @@ export function isDidWebMethodOf(method: unknown, did: string): method is string
   return FRAGMENT_RE.test(method.slice(did.length + 1));
 }
 
+/**
+ * did:keys already found canonical. A log's registry statements all name one or two (the
+ * attestation key), and the decode and re-encode below cost more than the rest of a statement's
+ * schema check; a hit is an exact string match, so the verdict is unchanged. Bounded: cleared
+ * when full.
+ */
+const knownDidKeys = new Set<string>();
+const KNOWN_DID_KEYS_MAX = 64;
+
 /** True if `did` is a canonical Ed25519 did:key (`did:key:z6Mk...`, no fragment). */
 export function isDidKey(did: unknown): did is string {
   if (typeof did !== 'string' || did.includes('#')) return false;
+  if (knownDidKeys.has(did)) return true;
   try {
-    return didKeyFromPublicKey(publicKeyFromDidKey(did)) === did;
+    const canonical = didKeyFromPublicKey(publicKeyFromDidKey(did)) === did;
+    if (canonical) {
+      if (knownDidKeys.size >= KNOWN_DID_KEYS_MAX) knownDidKeys.clear();
+      knownDidKeys.add(did);
+    }
+    return canonical;
   } catch (e) {
     if (isAccordError(e)) return false;
     throw e;

@@ -334,17 +334,46 @@ function checkProofShape(v: unknown, issuer: string, type: StatementType): void 
 
 // ---- I-JSON strings everywhere (RFC 7493 2.1) ----
 
+/**
+ * True if no string and no member name in `v` holds a UTF-16 code unit from U+D800 up. Every
+ * surrogate and every noncharacter lies there (U+D800-U+DFFF, U+FDD0 and above, and the planes
+ * beyond the first through surrogate pairs), so for such a value, nearly every statement, the
+ * checks of checkStrings cannot fail and its per-member work is skipped.
+ */
+// Without the u flag a character class matches UTF-16 code units, so this finds any unit >= U+D800.
+const FROM_SURROGATES_RE = /[\uD800-\uFFFF]/;
+
+function allBelowSurrogates(v: unknown): boolean {
+  if (typeof v === 'string') return !FROM_SURROGATES_RE.test(v);
+  if (typeof v !== 'object' || v === null) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!allBelowSurrogates(v[i])) return false;
+    return true;
+  }
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    if (FROM_SURROGATES_RE.test(k) || !allBelowSurrogates((v as Obj)[k])) return false;
+  }
+  return true;
+}
+
 function checkStrings(v: unknown, where: string): void {
+  if (allBelowSurrogates(v)) return;
+  checkEachString(v, where);
+}
+
+function checkEachString(v: unknown, where: string): void {
   const check = (s: string, w: string): void => {
     if (hasNoncharacter(s)) fail('STATEMENT_NONCHARACTER', `${w} holds a Unicode noncharacter (forbidden by I-JSON, RFC 7493 2.1)`);
     if (hasLoneSurrogate(s)) fail('STATEMENT_LONE_SURROGATE', `${w} holds an unpaired surrogate (forbidden by I-JSON, RFC 7493 2.1)`);
   };
   if (typeof v === 'string') check(v, where);
-  else if (Array.isArray(v)) v.forEach((x: unknown, i) => checkStrings(x, `${where}[${i}]`));
+  else if (Array.isArray(v)) v.forEach((x: unknown, i) => checkEachString(x, `${where}[${i}]`));
   else if (isObject(v)) {
     for (const [k, x] of Object.entries(v)) {
       check(k, `a member name in ${where}`);
-      checkStrings(x, `${where}.${k}`);
+      checkEachString(x, `${where}.${k}`);
     }
   }
 }

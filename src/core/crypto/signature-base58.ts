@@ -20,8 +20,26 @@ const limbs = new Float64Array(LIMBS);
 const wide = new Uint8Array(4 * LIMBS);
 const view = new DataView(wide.buffer);
 
+/**
+ * The last value decoded: a statement's proofValue is decoded by the schema check and then again
+ * for the signature (in the server and in the audit), and the second time costs a comparison.
+ * A private copy, so what a caller does with its result cannot change a later one.
+ */
+let lastInput: string | null = null;
+let lastFrom = -1;
+let lastResult: Uint8Array | null = null;
+
 /** The 64 bytes that `s.slice(from)` encodes in base58-btc, or null if that is not exactly 64 bytes. */
 export function decodeBase58Signature(s: string, from = 0): Uint8Array | null {
+  if (s === lastInput && from === lastFrom) return lastResult === null ? null : lastResult.slice();
+  const result = decode(s, from);
+  lastInput = s;
+  lastFrom = from;
+  lastResult = result === null ? null : result.slice();
+  return result;
+}
+
+function decode(s: string, from: number): Uint8Array | null {
   limbs.fill(0);
   let i = from;
   let zeros = 0;
