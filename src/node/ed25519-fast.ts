@@ -23,7 +23,7 @@
  * keys and encodings through both paths, and checks the screen against noble's decoder.
  *
  * Keys are imported as JWK (about ten times cheaper than SPKI DER in OpenSSL 3) and cached as
- * KeyObjects, least recently used first out.
+ * KeyObjects, the oldest first out when the cache is full.
  */
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 
@@ -87,12 +87,9 @@ const keyCache = new Map<string, KeyObject | null>();
 function keyFor(publicKey: Uint8Array): KeyObject | null {
   const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, 32).toString('base64url');
   const hit = keyCache.get(id);
-  if (hit !== undefined) {
-    // Least recently used goes first: re-insert to move this key to the end of the Map's order.
-    keyCache.delete(id);
-    keyCache.set(id, hit);
-    return hit;
-  }
+  // No reordering on a hit: moving each hit to the end of a Map of thousands of keys (LRU) cost
+  // more than a sixth of a verification in an audit's profile. The oldest insertion goes first.
+  if (hit !== undefined) return hit;
   const key = makeKey(publicKey, id);
   if (keyCache.size >= KEY_CACHE_MAX) {
     const oldest = keyCache.keys().next();
