@@ -135,15 +135,20 @@ function runChild(args: string[], env: Record<string, string> = {}): Promise<{ c
   });
 }
 
-/** Peak RSS of accord-verify (its main function, worker threads included) in a child process. */
+/**
+ * Peak RSS of accord-verify as users run it (`node bin/accord-verify.js`, no tsx; worker threads
+ * included), reported by the report-rss.mjs preload as the last line on stderr.
+ */
 async function benchRss(m: { dir: string; logKey: string; size: number }): Promise<void> {
-  const r = await runChild(['--import', 'tsx', 'scripts/bench/rss-verify.ts', m.dir, '--log-key', m.logKey, '--workers', String(ALL_CORES), '--quiet']);
+  const args = ['--import', './scripts/bench/report-rss.mjs', 'bin/accord-verify.js', m.dir, '--log-key', m.logKey, '--workers', String(ALL_CORES), '--quiet'];
+  // An inherited NODE_OPTIONS (e.g. a tsx loader) would be measured too.
+  const r = await runChild(args, { NODE_OPTIONS: '' });
   const line = r.stderr.trim().split('\n').pop() ?? '';
   let report: { exitCode: number; maxRssKb: number };
   try {
     report = JSON.parse(line) as { exitCode: number; maxRssKb: number };
   } catch {
-    throw new Error(`rss-verify did not report: ${r.stderr}`);
+    throw new Error(`accord-verify's peak RSS was not reported (exit ${r.code}): ${r.stderr}`);
   }
   emit('verify_peak_rss_mb', report.maxRssKb / 1024, 'MB', { entries: m.size, workers: ALL_CORES, exitCode: report.exitCode, target_at_100000: 150 });
 }
