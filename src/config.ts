@@ -5,6 +5,7 @@
  * fault and what it held, never a silent default.
  */
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { AccordError, describeValue } from './core/errors.ts';
 import { didWebFromDomain } from './core/statements/did.ts';
@@ -25,6 +26,12 @@ export interface Config {
   didWebHosts: ReadonlyMap<string, URL>;
   /** Submissions per minute per client address; 0 turns the limit off. */
   submitRateLimit: number;
+  /**
+   * Which reverse proxies' X-Forwarded-For to believe (express's "trust proxy"): a number of
+   * hops, or addresses, CIDR blocks and the names loopback, linklocal, uniquelocal; null: none,
+   * the client address is the socket's.
+   */
+  trustProxy: number | string[] | null;
   logLevel: LogLevel;
 }
 
@@ -128,6 +135,44 @@ export function mappedDocumentUrl(base: URL): URL {
   return u;
 }
 
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Parses `TRUST_PROXY` (see Config.trustProxy). Everything accepted means the same to express
+ * (proxy-addr): a hop count, or a list of addresses and blocks. "true" (believe any client's
+ * X-Forwarded-For, so anyone could pick the address the rate limit counts) is refused.
+ */
+export function parseTrustProxy(value: string | undefined): { trustProxy: number | string[] | null; problems: string[] } {
+  if (value === undefined) return { trustProxy: null, problems: [] };
+  if (/^[0-9]{1,2}$/.test(value)) {
+    const hops = Number(value);
+    return { trustProxy: hops === 0 ? null : hops, problems: [] };
+  }
+  const entries = value.split(',').map((e) => e.trim());
+  const problems: string[] = [];
+  for (const e of entries) {
+    if (PROXY_NAMES.includes(e)) continue;
+    const ok = e.includes('/') ? isCidr(e) : ipaddr.isValid(e) && isIP(e) !== 0;
+    if (!ok) {
+      problems.push(
+        `TRUST_PROXY: ${describeValue(e)} is not a proxy address; use a hop count (e.g. 1), or addresses, CIDR blocks and loopback, linklocal, uniquelocal separated by commas`,
+      );
+    }
+  }
+  return { trustProxy: problems.length === 0 ? entries : null, problems };
+}
+
+function isCidr(s: string): boolean {
+  const [addr = '', bits = ''] = s.split('/');
+  if (isIP(addr) === 0 || !/^[0-9]{1,3}$/.test(bits)) return false;
+  try {
+    ipaddr.parseCIDR(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Reads the configuration from an environment object; throws CONFIG_INVALID listing every problem. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   // An empty variable counts as unset, as shells and compose files commonly leave them.
@@ -145,6 +190,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     SUBMIT_RATE_LIMIT: pick('SUBMIT_RATE_LIMIT'),
     LOG_LEVEL: pick('LOG_LEVEL'),
   };
+  const trust = parseTrustProxy(pick('TRUST_PROXY'));
   const problems: string[] = [];
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
@@ -155,7 +201,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }
   }
   const { hosts, problems: hostProblems } = parseDidWebHosts(input.DID_WEB_HOSTS ?? '');
-  problems.push(...hostProblems);
+  problems.push(...hostProblems, ...trust.problems);
   if (!parsed.success || problems.length > 0) {
     throw new AccordError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, { details: { problems } });
   }
@@ -168,6 +214,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     origin: c.REGISTRY_ORIGIN,
     didWebHosts: hosts,
     submitRateLimit: c.SUBMIT_RATE_LIMIT,
+    trustProxy: trust.trustProxy,
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -65,18 +65,36 @@ export function registryForPages(registry: Registry): RegistryForPages {
   };
 }
 
-/** express-rate-limit on submissions: SUBMIT_RATE_LIMIT per minute per client address; 0 is off. */
-function submitLimiter(perMinute: number): RequestHandler | undefined {
+/**
+ * express-rate-limit on submissions: SUBMIT_RATE_LIMIT per minute per client address (req.ip,
+ * see TRUST_PROXY); 0 is off. A forwarded request while no proxy is trusted is reported once in
+ * our own log (the library's check would print to the console instead): every client behind
+ * that proxy shares one limit until the operator sets TRUST_PROXY.
+ */
+function submitLimiter(perMinute: number, trustProxy: Config['trustProxy'], logger: Logger): RequestHandler | undefined {
   if (perMinute === 0) return undefined;
-  return rateLimit({
+  const limiter = rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    validate: { xForwardedForHeader: false },
     handler: (_req, _res, next) => {
       next(new AccordError('RATE_LIMITED', `more than ${perMinute} submissions in a minute from this address; try again later`));
     },
   });
+  if (trustProxy !== null) return limiter;
+  let warned = false;
+  return (req, res, next) => {
+    if (!warned && req.headers['x-forwarded-for'] !== undefined) {
+      warned = true;
+      logger.warn(
+        { socketAddress: req.socket.remoteAddress },
+        'a submission came through a proxy (X-Forwarded-For) but TRUST_PROXY is unset: the rate limit counts the proxy address for all its clients',
+      );
+    }
+    void limiter(req, res, next);
+  };
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -91,6 +109,9 @@ export function createApp(deps: AppDeps): Express {
   // Query strings are parsed flat (?a=1&a=2 becomes an array, which the API refuses): express 5's
   // "simple" parser, never nested objects.
   app.set('query parser', 'simple');
+  // Behind a reverse proxy, the client address (the rate limit's key, the logs) comes from
+  // X-Forwarded-For as far as the configured proxies vouch for it; by default it is the socket's.
+  if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
@@ -101,7 +122,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  const limiter = submitLimiter(config.submitRateLimit);
+  const limiter = submitLimiter(config.submitRateLimit, config.trustProxy, logger);
   app.use(
     '/api/v1',
     apiRouter({ registry, didWebFetch, now, logger, ...(deps.proofVerifier ? { proofVerifier: deps.proofVerifier } : {}), ...(limiter ? { submitLimiter: limiter } : {}) }),

@@ -101,6 +101,41 @@ describe('createApp', () => {
     });
   });
 
+  describe('the submission rate limit behind a reverse proxy', () => {
+    // supertest connects from 127.0.0.1: the "proxy" here is the test itself.
+    const submitFrom = (h: Harness, client: string | null): request.Test => {
+      const req = request(h.app).post('/api/v1/statements').set('content-type', 'application/json');
+      return (client === null ? req : req.set('x-forwarded-for', client)).send('{');
+    };
+
+    it('counts each forwarded client address on its own with TRUST_PROXY=loopback', async () => {
+      const h = await startHarness({ rateLimit: 1, trustProxy: 'loopback' });
+      try {
+        expect((await submitFrom(h, '198.51.100.7')).status).toBe(400);
+        expect((await submitFrom(h, '203.0.113.9')).status).toBe(400);
+        const again = await submitFrom(h, '198.51.100.7');
+        expect(again.status).toBe(429);
+        expect(again.body.error.code).toBe('RATE_LIMITED');
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('ignores X-Forwarded-For without TRUST_PROXY: every client of one socket address shares its limit', async () => {
+      const h = await startHarness({ rateLimit: 1 });
+      try {
+        expect((await submitFrom(h, '198.51.100.7')).status).toBe(400);
+        const other = await submitFrom(h, '203.0.113.9');
+        expect(other.status).toBe(429);
+        expect(other.body.error.code).toBe('RATE_LIMITED');
+        // The operator is told once, in the registry's own log.
+        expect(h.logLines.filter((l) => l.includes('TRUST_PROXY is unset'))).toHaveLength(1);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+
   describe('the did:web address guard through admission', () => {
     let h: Harness;
     const lookup: LookupFn = (hostname, _options, callback) => {

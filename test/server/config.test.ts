@@ -22,6 +22,7 @@ describe('loadConfig', () => {
         databaseUrl: null,
         origin: 'localhost/log',
         submitRateLimit: DEFAULTS.submitRateLimit,
+        trustProxy: null,
         logLevel: 'info',
       });
       expect(c.didWebHosts.size).toBe(0);
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
         REGISTRY_ORIGIN: 'registry.example.org/log',
         DID_WEB_HOSTS: 'example.com=http://127.0.0.1:4100, acme.test=https://10.0.0.5/acme',
         SUBMIT_RATE_LIMIT: '0',
+        TRUST_PROXY: 'loopback, 10.0.0.0/8',
         LOG_LEVEL: 'debug',
       });
       expect(c.port).toBe(8080);
@@ -55,6 +57,7 @@ describe('loadConfig', () => {
       expect(c.databaseUrl).toBe('postgres://u:p@db:5432/accord');
       expect(c.origin).toBe('registry.example.org/log');
       expect(c.submitRateLimit).toBe(0);
+      expect(c.trustProxy).toEqual(['loopback', '10.0.0.0/8']);
       expect(c.logLevel).toBe('debug');
       expect([...c.didWebHosts.keys()]).toEqual(['example.com', 'acme.test']);
       expect(mappedDocumentUrl(c.didWebHosts.get('example.com')!).href).toBe('http://127.0.0.1:4100/.well-known/did.json');
@@ -77,6 +80,12 @@ describe('loadConfig', () => {
       [{ HOST: '256.0.0.1' }, 'HOST'],
       [{ HOST: 'two words' }, 'HOST'],
       [{ HOST: '-leading.example' }, 'HOST'],
+      [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
+      [{ TRUST_PROXY: '*' }, 'TRUST_PROXY'],
+      [{ TRUST_PROXY: '1.2.3' }, 'TRUST_PROXY'],
+      [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+      [{ TRUST_PROXY: 'loopback,,10.0.0.1' }, 'TRUST_PROXY'],
+      [{ TRUST_PROXY: '100' }, 'TRUST_PROXY'],
     ])('refuses %o with CONFIG_INVALID naming %s', (env, name) => {
       const e = configError(env);
       expect(e.code).toBe('CONFIG_INVALID');
@@ -85,6 +94,17 @@ describe('loadConfig', () => {
 
     it.each(['127.0.0.1', '0.0.0.0', '::1', '::', 'localhost', 'registry.example.org'])('accepts HOST=%s', (host) => {
       expect(loadConfig({ HOST: host }).host).toBe(host);
+    });
+
+    it.each([
+      ['1', 1],
+      ['2', 2],
+      ['0', null],
+      ['loopback', ['loopback']],
+      ['127.0.0.1,::1', ['127.0.0.1', '::1']],
+      ['uniquelocal, 192.0.2.0/24, 2001:db8::/32', ['uniquelocal', '192.0.2.0/24', '2001:db8::/32']],
+    ])('reads TRUST_PROXY=%s as %o', (value, expected) => {
+      expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
     });
 
     it('lists every problem at once', () => {

@@ -29,6 +29,8 @@ export interface HarnessOptions {
   domains?: string[];
   /** SUBMIT_RATE_LIMIT (default 0: off). */
   rateLimit?: number;
+  /** TRUST_PROXY (default unset). */
+  trustProxy?: string;
   databaseUrl?: string;
   /** did:web fetch timeout (default 5 s; tests of stalls use less). */
   didWebTimeoutMs?: number;
@@ -68,6 +70,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     REGISTRY_ORIGIN: 'test.example/log',
     DID_WEB_HOSTS: host.didWebHosts(opts.domains ?? []),
     SUBMIT_RATE_LIMIT: String(opts.rateLimit ?? 0),
+    TRUST_PROXY: opts.trustProxy ?? '',
     LOG_LEVEL: 'info',
   });
   const registry = await openRegistry({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, origin: config.origin });
