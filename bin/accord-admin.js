@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript source directly through tsx (no build step): see README, "Architecture".
-import { register } from 'tsx/esm/api';
+// Runs the cached esbuild bundle of src/cli/admin.ts, built on first use and whenever a source
+// changes; the TypeScript source through tsx when it cannot: see bundled.js.
+import { ACCORD_ADMIN, runBundled } from './bundled.js';
 
-register();
-await import('../src/cli/admin.ts');
+await runBundled(ACCORD_ADMIN, 'src/cli/admin.ts');

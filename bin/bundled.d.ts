@@ -17,6 +17,16 @@ export interface Bundles {
 
 /** accord-verify: its command line and the audit and checking threads it starts. */
 export const ACCORD_VERIFY: BundleSet;
+/** accord-keygen: `src/cli/keygen.ts`. */
+export const ACCORD_KEYGEN: BundleSet;
+/** accord-sign: `src/cli/sign.ts`. */
+export const ACCORD_SIGN: BundleSet;
+/** accord-export: `src/cli/export.ts`. */
+export const ACCORD_EXPORT: BundleSet;
+/** accord-admin: `src/cli/admin.ts`. */
+export const ACCORD_ADMIN: BundleSet;
+/** CommonJS packages never bundled: a bundle require()s them from the checkout root when first needed. */
+export const EXTERNAL: readonly string[];
 /** The checkout root (absolute, with a trailing separator). */
 export const CHECKOUT_ROOT: string;
 /** `src/audit/verify-worker.ts` -> `verify-worker`. */

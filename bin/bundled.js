@@ -19,12 +19,14 @@
  * `import.meta.url`/`dirname`/`filename` in every module with that module's own source location,
  * so code that finds files or the checkout from it (worker-bundle.ts, runCli's isMainModule, data
  * directories) behaves as when run from source. Bundled CommonJS dependencies get a `require`.
+ * The packages in EXTERNAL (native drivers) stay out of every bundle and load from the checkout.
  *
  * Without a writable cache the set is built in memory (data: URLs, used by the worker threads);
  * without esbuild, bundles() gives null. runBundled() then runs the TypeScript source through tsx,
  * as the shims did before: slower to start and larger, same results.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
@@ -57,6 +59,29 @@ export const ACCORD_VERIFY = Object.freeze({
   name: 'accord-verify',
   entries: Object.freeze(['src/cli/verify.ts', 'src/audit/audit-worker.ts', 'src/audit/verify-worker.ts']),
 });
+/** accord-keygen: one command line, no threads. */
+export const ACCORD_KEYGEN = Object.freeze({ name: 'accord-keygen', entries: Object.freeze(['src/cli/keygen.ts']) });
+/** accord-sign: one command line, no threads. */
+export const ACCORD_SIGN = Object.freeze({ name: 'accord-sign', entries: Object.freeze(['src/cli/sign.ts']) });
+/** accord-export: the command line with the storage stack it loads for an export from the database. */
+export const ACCORD_EXPORT = Object.freeze({ name: 'accord-export', entries: Object.freeze(['src/cli/export.ts']) });
+/** accord-admin: the command line with the registry (storage, sequencer, keys) it opens. */
+export const ACCORD_ADMIN = Object.freeze({ name: 'accord-admin', entries: Object.freeze(['src/cli/admin.ts']) });
+
+/**
+ * CommonJS packages that are never bundled, in every set: better-sqlite3 finds its native addon
+ * through `bindings`, from the path of its own files; pg may load the optional native pg-native.
+ * Both stay where npm put them, and a bundle loads them from the checkout as the source does: an
+ * `import` of one becomes `require()` from the checkout root (the banner's `require`), run when
+ * the importing module is first evaluated. So they resolve wherever the cache is (a bare `import`
+ * in the output would resolve from the bundle's directory, which ACCORD_BUNDLE_CACHE may put
+ * outside the checkout), and stay lazy (esbuild hoists an external `import` to the top of the
+ * output: `--help` would load the storage drivers). Their code is not an input of the manifest:
+ * it is read at run time, never copied into a bundle. Only CommonJS packages can be listed (the
+ * build refuses others): `import x from` an ES module through require() would give x the module
+ * namespace, not its default export.
+ */
+export const EXTERNAL = Object.freeze(['better-sqlite3', 'pg']);
 
 /** Bump when the build options change in a way the input hashes do not show. */
 const FORMAT = 1;
@@ -156,11 +181,12 @@ async function fresh(manifestPath, set, root, files) {
     const inputs = Object.entries(m.inputs ?? {});
     const outputs = Object.entries(m.outputs ?? {});
     if (inputs.length === 0 || JSON.stringify(outputs.map(([n]) => n).sort()) !== JSON.stringify(Object.keys(files).sort())) return false;
-    const checks = [
-      ...inputs.map(async ([path, hash]) => sha256(await readFile(resolve(root, path))) === hash),
-      ...outputs.map(async ([name, hash]) => sha256(await readFile(files[name])) === hash),
-    ];
-    return (await Promise.all(checks)).every(Boolean);
+    // One file after the other, synchronously: a set has hundreds of small inputs (kysely alone
+    // some 350), and at start-up, with nothing else to do, that takes less than half the time and
+    // memory of reading them all at once through the thread pool.
+    const sources = inputs.map(([path, hash]) => /** @type {const} */ ([resolve(root, path), hash]));
+    const built = outputs.map(([name, hash]) => /** @type {const} */ ([files[name], hash]));
+    return [...sources, ...built].every(([path, hash]) => sha256(readFileSync(path)) === hash);
   } catch {
     return false;
   }
@@ -184,6 +210,27 @@ async function writeAtomically(path, data) {
 /** @type {Record<string, 'ts' | 'js' | 'json'>} */
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.json': 'json' };
 
+const EXTERNAL_NS = 'accord-external';
+/** A listed package or a file in one; names escaped for esbuild's (Go) regular expressions. */
+const EXTERNAL_RE = new RegExp(`^(?:${EXTERNAL.map((p) => p.replace(/[^\w-]/g, '\\$&')).join('|')})(?:/|$)`);
+
+/**
+ * Whether Node loads `file` as an ES module: .mjs, or .js under a package.json of type module
+ * (Node's own rule for a file it finds through require()).
+ * @param {string} file
+ */
+async function isEsModule(file) {
+  if (file.endsWith('.mjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    try {
+      return /** @type {{ type?: unknown }} */ (JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))).type === 'module';
+    } catch (e) {
+      if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'ENOENT' || dirname(dir) === dir) throw e;
+    }
+  }
+}
+
 /** Module-local stand-ins for import.meta's fields (see the file comment). */
 const META = { 'import.meta.url': '__accordMetaUrl', 'import.meta.dirname': '__accordMetaDirname', 'import.meta.filename': '__accordMetaFilename' };
 
@@ -199,10 +246,22 @@ async function build(set, root, cache) {
   const esbuild = /** @type {typeof import('esbuild')} */ (createRequire(import.meta.url)('esbuild'));
   /** @type {Record<string, string>} */
   const inputs = { [relative(root, THIS_FILE)]: sha256(await readFile(THIS_FILE)) };
+  const rootRequire = createRequire(join(root, 'package.json'));
   /** @type {import('esbuild').Plugin} */
   const hashAndRelocate = {
     name: 'hash-and-relocate',
     setup(b) {
+      // EXTERNAL (see there): each import of a listed package, or of a file in one, goes to a
+      // stand-in module that requires it; that require() call itself is left to run time.
+      b.onResolve({ filter: EXTERNAL_RE }, (args) => {
+        if (args.namespace === EXTERNAL_NS) return { path: args.path, external: true };
+        return { path: args.path, namespace: EXTERNAL_NS };
+      });
+      b.onLoad({ filter: /.*/, namespace: EXTERNAL_NS }, async (args) => {
+        const file = rootRequire.resolve(args.path);
+        if (await isEsModule(file)) throw new Error(`${args.path} is an ES module (${file}); EXTERNAL takes CommonJS packages only`);
+        return { contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' };
+      });
       b.onLoad({ filter: /.*/, namespace: 'file' }, async (args) => {
         const loader = LOADERS[extname(args.path)];
         if (loader === undefined) throw new Error(`unexpected input ${args.path}`);

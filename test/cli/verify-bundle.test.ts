@@ -16,18 +16,23 @@ import { REPO_ROOT, runTool, type ToolResult } from './run-tool.ts';
 const LARGE = new URL('../../../shared/vectors/registry-mirrors/large/', import.meta.url).pathname;
 const HOLDOUT_KEY = 'holdout.accord.example/log+d8761c85+AWrxEOMrpToy6O3mGuYU48K0I0ldpSNZrJ9WNF/7IC6Q';
 
-/** Main thread only: counts node:module register() calls (tsx registers its loader so) and Worker starts. */
+/**
+ * Main thread only: counts node:module register() calls (tsx registers its loader so) and Worker
+ * starts. A data: URL is recorded by its first characters: written whole (hundreds of KB) at exit,
+ * the line could be cut off when stderr does not take it at once (seen under load).
+ */
 const SPY = `
 import module from 'node:module';
 import wt from 'node:worker_threads';
 if (wt.isMainThread) {
+  const short = (u) => (u == null || !String(u).startsWith('data:') ? u ?? null : String(u).slice(0, 64));
   const seen = { loaders: 0, workers: [] };
   const register = module.register;
   module.register = function (...args) { seen.loaders++; return register.apply(this, args); };
   const Worker = wt.Worker;
   wt.Worker = class extends Worker {
     constructor(url, options) {
-      seen.workers.push({ url: String(url), verifyScript: options?.workerData?.verifyScript ?? null });
+      seen.workers.push({ url: short(String(url)), verifyScript: short(options?.workerData?.verifyScript) });
       super(url, options);
     }
   };
