@@ -218,12 +218,11 @@ interface Client {
 }
 
 async function benchAppendAndRead(): Promise<void> {
-  const host = await startDidHost();
   const clients: Client[] = Array.from({ length: CONNECTIONS }, (_, i) => {
     const did = `did:web:bench-${i}.example`;
     return { did, signer: signer(randomBytes(32), () => `${did}#key-1`), head: null, n: 0, next: null };
   });
-  for (const c of clients) host.documents.set(c.did.slice('did:web:'.length), didDocument(c.did, c.signer.method, c.signer.publicKeyMultibase));
+  const host = await startDidHost(new Map(clients.map((c) => [c.did.slice('did:web:'.length), didDocument(c.did, c.signer.method, c.signer.publicKeyMultibase)])));
   const registry = await startRegistry({ DID_WEB_HOSTS: host.mapping(clients.map((c) => c.did.slice('did:web:'.length))) });
   const pool = new Pool(registry.url, { connections: CONNECTIONS, pipelining: 1 });
   try {
