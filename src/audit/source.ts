@@ -9,8 +9,8 @@
  */
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { concatBytes } from '../core/bytes.ts';
 import { AccordError } from '../core/errors.ts';
+import { readCappedBody } from '../node/read-capped.ts';
 
 /** Reads a file by its path relative to the site root, e.g. `log/checkpoint`; null when absent. */
 export type FileFetcher = (path: string) => Promise<Uint8Array | null>;
@@ -170,26 +170,12 @@ async function fetchFile(url: URL, path: string): Promise<Uint8Array | null> {
 
 /** Reads a response body, refusing more than MAX_FILE_BYTES without buffering it all first. */
 async function readCapped(res: Response, url: URL): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > MAX_FILE_BYTES) {
-    await res.body?.cancel();
-    throw unavailable(`${url.href} is ${declared} bytes, larger than any tile`);
-  }
-  if (res.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let n = 0;
   try {
-    for await (const chunk of res.body) {
-      n += chunk.length;
-      if (n > MAX_FILE_BYTES) {
-        await res.body.cancel().catch(() => undefined);
-        throw unavailable(`${url.href} is larger than any tile (over ${MAX_FILE_BYTES} bytes)`);
-      }
-      chunks.push(chunk);
-    }
+    return await readCappedBody(res, MAX_FILE_BYTES, (declared) =>
+      unavailable(declared === null ? `${url.href} is larger than any tile (over ${MAX_FILE_BYTES} bytes)` : `${url.href} is ${declared} bytes, larger than any tile`),
+    );
   } catch (cause) {
     if (cause instanceof AccordError) throw cause;
     throw unavailable(`reading ${url.href} failed: ${(cause as Error).message}`, cause);
   }
-  return concatBytes(...chunks);
 }

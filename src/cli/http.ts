@@ -4,9 +4,9 @@
  * `{ "error": { "code", "message" } }`). Failures to reach the registry are NETWORK_ERROR
  * (exit 2: could not run); a 4xx is the registry's refusal (exit 1).
  */
-import { concatBytes } from '../core/bytes.ts';
 import { AccordError, describeValue } from '../core/errors.ts';
 import { parseStrictJson } from '../core/json/strict-parse.ts';
+import { readCappedBody } from '../node/read-capped.ts';
 import { refusal } from './exit.ts';
 
 /** Whole-request timeout. */
@@ -40,25 +40,6 @@ export function registryUrl(root: string, path: string): string {
   return new URL(path.replace(/^\/+/, ''), base).href;
 }
 
-async function readCapped(res: Response, url: string, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw new AccordError('RESPONSE_TOO_LARGE', `${url} answered with ${declared} bytes, more than the ${maxBytes} allowed`);
-  }
-  if (res.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of res.body) {
-    n += chunk.length;
-    if (n > maxBytes) {
-      await res.body.cancel().catch(() => undefined);
-      throw new AccordError('RESPONSE_TOO_LARGE', `${url} answered with more than ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return concatBytes(...chunks);
-}
 
 /** One request. Any status is returned; only a failure to get an answer throws (NETWORK_ERROR). */
 export async function request(
@@ -79,7 +60,10 @@ export async function request(
     throw new AccordError('NETWORK_ERROR', `could not reach ${url}: ${reason}`, { cause });
   }
   try {
-    const body = await readCapped(res, url, init.maxBytes ?? MAX_RESPONSE_BYTES);
+    const maxBytes = init.maxBytes ?? MAX_RESPONSE_BYTES;
+    const body = await readCappedBody(res, maxBytes, (declared) =>
+      new AccordError('RESPONSE_TOO_LARGE', declared === null ? `${url} answered with more than ${maxBytes} bytes` : `${url} answered with ${declared} bytes, more than the ${maxBytes} allowed`),
+    );
     return { status: res.status, contentType: res.headers.get('content-type') ?? '', body };
   } catch (cause) {
     if (cause instanceof AccordError) throw cause;
