@@ -15,6 +15,18 @@ export interface Bundles {
   onDisk: boolean;
 }
 
+/** `bundles.json` in a set's cache directory: what the cached bundles were built from. */
+export interface BundleManifest {
+  format: number;
+  /** The checkout root the inputs are relative to. */
+  root: string;
+  entries: string[];
+  /** Input path (relative to root) -> base64 SHA-256. */
+  inputs: Record<string, string>;
+  /** Output name -> base64 SHA-256. */
+  outputs: Record<string, string>;
+}
+
 /** accord-verify: its command line and the audit and checking threads it starts. */
 export const ACCORD_VERIFY: BundleSet;
 /** accord-keygen: `src/cli/keygen.ts`. */

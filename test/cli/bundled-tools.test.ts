@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/audit/run-audit.ts';
+import type { BundleManifest } from '../../bin/bundled.js';
 import { openSource } from '../../src/audit/source.ts';
 import { loadKeyFile } from '../../src/cli/key-file.ts';
 import { startHarness, type Harness } from '../server/harness.ts';
@@ -38,13 +39,6 @@ process.on('exit', () => {
 interface Seen {
   loaders: number;
   drivers: string[];
-}
-
-interface Manifest {
-  root: string;
-  entries: string[];
-  inputs: Record<string, string>;
-  outputs: Record<string, string>;
 }
 
 let h: Harness;
@@ -80,12 +74,12 @@ function operatorEnv(): Record<string, string> {
   return { DATA_DIR: h.dir, DATABASE_URL: '', REGISTRY_ORIGIN: h.config.origin };
 }
 
-async function manifestOf(tool: Tool): Promise<Manifest> {
-  return JSON.parse(await readFile(join(cacheParent, `accord-${tool}`, 'bundles.json'), 'utf8')) as Manifest;
+async function manifestOf(tool: Tool): Promise<BundleManifest> {
+  return JSON.parse(await readFile(join(cacheParent, `accord-${tool}`, 'bundles.json'), 'utf8')) as BundleManifest;
 }
 
 /** The bundle set was built into its own cache directory, from its one entry, and used without a loader. */
-async function expectRanFromBundle(tool: Tool, seen: Seen): Promise<Manifest> {
+async function expectRanFromBundle(tool: Tool, seen: Seen): Promise<BundleManifest> {
   expect(seen.loaders).toBe(0);
   expect((await readdir(join(cacheParent, `accord-${tool}`))).sort()).toEqual([`${tool}.mjs`, 'bundles.json'].sort());
   const manifest = await manifestOf(tool);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BundleManifest } from '../../bin/bundled.js';
 import { REPO_ROOT, runTool, type ToolResult } from './run-tool.ts';
 
 const LARGE = new URL('../../../shared/vectors/registry-mirrors/large/', import.meta.url).pathname;
@@ -45,13 +46,6 @@ interface Seen {
   workers: { url: string; verifyScript: string | null }[];
 }
 
-interface Manifest {
-  root: string;
-  entries: string[];
-  inputs: Record<string, string>;
-  outputs: Record<string, string>;
-}
-
 let tmp: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'accord-verify-bundle-'));
@@ -83,7 +77,7 @@ describe('bin/accord-verify.js', () => {
     let cacheParent: string;
     let cache: string;
     const manifestPath = (): string => join(cache, 'bundles.json');
-    const readManifest = async (): Promise<Manifest> => JSON.parse(await readFile(manifestPath(), 'utf8')) as Manifest;
+    const readManifest = async (): Promise<BundleManifest> => JSON.parse(await readFile(manifestPath(), 'utf8')) as BundleManifest;
     beforeAll(() => {
       cacheParent = join(tmp, 'cache');
       cache = join(cacheParent, 'accord-verify');
