@@ -5,21 +5,22 @@
  * stay with the auditor (auditor.ts). Pure; SHA-256 may be injected (node:crypto in the command
  * line, several times faster than the portable one).
  *
- * Fast path. Almost every entry of a sound log is a canonical statement, and for those the work
- * can be done with the engine's native JSON: `JSON.parse`, the full schema (validateStatement),
- * then `JSON.stringify` of the parsed value, which is its RFC 8785 form when every object's
- * members are already in code-unit order (JCS 3.2.3; strings and numbers are serialized exactly
- * as JSON.stringify does, JCS 3.2.2). If that text equals the entry's own text, the entry is
- * canonical, and then the strict parser would have accepted it with the same value: the text is
- * RFC 8259 JSON as JSON.stringify writes it (no duplicate names, no byte order mark, numbers in
- * range), validateStatement has refused noncharacters and lone surrogates in every string and
- * member name, and the closed schema bounds the nesting far below MAX_JSON_DEPTH. Anything else
- * (a refusal, unsorted members, a different text) takes the exact path below, which produces the
- * same codes and messages as before, so findings do not depend on the path taken.
+ * Fast path. Almost every entry of a sound log is a canonical statement, and for those nothing
+ * needs serializing: core/json/canonical-scan.ts checks on the bytes that they are the RFC 8785
+ * form of the value they parse to (a subset of JCS texts; anything outside it gets the exact
+ * path) and says where each member sits. Then the engine's `JSON.parse` gives the value the strict
+ * parser would give: the text is RFC 8259 JSON (no duplicate names: they are strictly increasing;
+ * no byte order mark; integers of at most 15 digits; well-formed UTF-8), validateStatement
+ * refuses noncharacters and lone surrogates in every string and member name, and the scan bounds
+ * the nesting below MAX_JSON_DEPTH. The proof's hash data (vc-di-eddsa 3.3.4) is hashed from byte
+ * ranges of the entry: cutting one member out of a JCS object text leaves the JCS text of the
+ * object without it. Anything else (a refusal, a text outside the subset) takes the exact path
+ * below, which produces the same codes and messages, so findings do not depend on the path taken.
  */
 import { concatBytes, sha256 as coreSha256, fromUtf8, toHex, utf8 } from '../bytes.ts';
 import { isAccordError } from '../errors.ts';
 import { canonicalize } from '../json/canonical.ts';
+import { rangesWithout, scanCanonicalObject } from '../json/canonical-scan.ts';
 import { parseStrictJson } from '../json/strict-parse.ts';
 import { decodeProofValue } from '../statements/proof.ts';
 import { MAX_ENTRY_BYTES, type Statement } from '../statements/types.ts';
@@ -72,23 +73,6 @@ export function prepareEntry(index: number, bytes: Uint8Array, options: EntryChe
   return prepareFast(index, bytes, leafHash, sha256) ?? prepareExact(index, bytes, leafHash, sha256);
 }
 
-/** Object members in code-unit order everywhere (JCS 3.2.3), so JSON.stringify writes the JCS form. */
-function membersSorted(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null) return true;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (!membersSorted(v[i])) return false;
-    return true;
-  }
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    if (i > 0 && !((keys[i - 1] as string) < k)) return false;
-    if (!membersSorted(o[k])) return false;
-  }
-  return true;
-}
-
 /** A shallow copy without one member, the others in order. */
 function without(obj: Record<string, unknown>, key: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -104,56 +88,35 @@ function hashData(sha256: Sha256, configJcs: string, documentJcs: string): Uint8
   return out;
 }
 
-/**
- * The JCS text of `o` without its member `key`, cut out of `jcs`, the JCS text of `o` itself
- * (members sorted; `valueJcs` is the member's value as JCS). In it the member is `"key":value`,
- * after a comma unless it comes first; where it ends is found by serializing the (short) members
- * after it. Null if the text is not as expected, which cannot happen for a JCS text of `o`.
- */
-function withoutMember(jcs: string, o: Record<string, unknown>, key: string, valueJcs: string): string | null {
-  const keys = Object.keys(o);
-  const at = keys.indexOf(key);
-  if (at < 0) return null;
-  let tail = 1; // the closing brace
-  for (let i = at + 1; i < keys.length; i++) {
-    const k = keys[i] as string;
-    tail += 1 + JSON.stringify(k).length + 1 + JSON.stringify(o[k]).length;
-  }
-  const member = `${JSON.stringify(key)}:${valueJcs}`;
-  const end = jcs.length - tail;
-  const start = end - member.length;
-  if (start < 1 || !jcs.startsWith(member, start)) return null;
-  if (at > 0) return jcs[start - 1] === ',' ? jcs.slice(0, start - 1) + jcs.slice(end) : null; // drop ',"key":value'
-  if (at + 1 === keys.length) return '{}';
-  return jcs[end] === ',' ? jcs.slice(0, start) + jcs.slice(end + 1) : null; // drop '"key":value,'
+/** The parts of `bytes` that `ranges` name, as views. */
+function pieces(bytes: Uint8Array, ranges: [number, number][]): Uint8Array[] {
+  return ranges.map(([start, end]) => bytes.subarray(start, end));
 }
 
 function prepareFast(index: number, bytes: Uint8Array, leafHash: Uint8Array, sha256: Sha256): PreparedEntry | null {
   if (bytes.length > MAX_ENTRY_BYTES) return null;
-  let text: string;
-  let value: unknown;
-  try {
-    text = fromUtf8(bytes);
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
+  const members = scanCanonicalObject(bytes);
+  const proofAt = members?.find((m) => m.name === 'proof');
+  if (members === null || proofAt === undefined) return null;
+  const proofBytes = bytes.subarray(proofAt.valueStart, proofAt.valueEnd);
+  const proofMembers = scanCanonicalObject(proofBytes);
+  if (proofMembers === null) return null;
   let statement: Statement;
   try {
-    statement = validateStatement(value);
+    statement = validateStatement(JSON.parse(fromUtf8(bytes)));
   } catch (e) {
     if (!isAccordError(e)) throw e;
     return null;
   }
-  if (!membersSorted(statement) || JSON.stringify(statement) !== text) return null;
-  // The text is the JCS form: the proof's hash data (vc-di-eddsa 3.3.4) is cut out of it.
-  const doc = statement as unknown as Record<string, unknown>;
-  const proof = doc.proof as Record<string, unknown>;
-  const proofJcs = JSON.stringify(proof);
-  const documentJcs = withoutMember(text, doc, 'proof', proofJcs);
-  const configJcs = withoutMember(proofJcs, proof, 'proofValue', JSON.stringify(proof.proofValue));
-  if (documentJcs === null || configJcs === null) return null;
+  // The bytes are the JCS form of the statement, so the JCS forms of the document without its
+  // proof and of the proof without its proofValue are those bytes with one member cut out.
+  const documentRanges = rangesWithout(members, 'proof', bytes.length);
+  const configRanges = rangesWithout(proofMembers, 'proofValue', proofBytes.length);
+  if (documentRanges === null || configRanges === null) return null;
   const hash = sha256(bytes);
+  const hashData = new Uint8Array(64);
+  hashData.set(sha256(...pieces(proofBytes, configRanges)), 0);
+  hashData.set(sha256(...pieces(bytes, documentRanges)), 32);
   return {
     index,
     leafHash,
@@ -162,7 +125,7 @@ function prepareFast(index: number, bytes: Uint8Array, leafHash: Uint8Array, sha
     digest: digestFromHash(hash),
     canonical: true,
     invalid: null,
-    hashData: hashData(sha256, configJcs, documentJcs),
+    hashData,
     signature: decodeBase58Signature(statement.proof.proofValue, 1) ?? decodeProofValue(statement.proof.proofValue),
   };
 }
