@@ -71,6 +71,21 @@ function emit(metric: string, value: number, unit: string, context: Record<strin
   process.stdout.write(`${JSON.stringify({ metric, value: Math.round(value * 100) / 100, unit, ...context })}\n`);
 }
 
+/** CPU time (user + system, all threads) of a process so far, in ms; null where /proc is missing. */
+async function processCpuMs(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  try {
+    // proc(5): fields 14 and 15 are utime and stime in clock ticks; the name (field 2) may hold spaces.
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+/** sysconf(_SC_CLK_TCK): 100 on every Linux this runs on (Node does not expose sysconf). */
+const CLOCK_TICKS = 100;
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
@@ -262,6 +277,8 @@ async function benchAppendAndRead(): Promise<void> {
       const failures = new Map<number, number>();
       let admitted = 0;
       const deadline = performance.now() + DURATION_S * 1000;
+      const registryCpu0 = await processCpuMs(registry.child.pid);
+      const benchCpu0 = process.cpuUsage();
       const started = performance.now();
       await Promise.all(
         clients.map(async (c) => {
@@ -274,10 +291,19 @@ async function benchAppendAndRead(): Promise<void> {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
+      const registryCpu1 = await processCpuMs(registry.child.pid);
+      const benchCpu = process.cpuUsage(benchCpu0);
       latencies.sort((a, b) => a - b);
       const context = { clients: CONNECTIONS, duration_s: Math.round(seconds * 10) / 10, admitted, failures: Object.fromEntries(failures) };
       emit('append_per_s', admitted / seconds, 'statements/s', { ...context, target: 1000 });
       emit('append_p99_ms', percentile(latencies, 99), 'ms', { ...context, p50_ms: Math.round(percentile(latencies, 50) * 10) / 10, p90_ms: Math.round(percentile(latencies, 90) * 10) / 10, target: 100 });
+      // Where the CPU went: the registry process (all its threads) and this one (the clients and
+      // the did:web host), per admitted statement. With both cores busy, their sum bounds the rate.
+      if (registryCpu0 !== null && registryCpu1 !== null && admitted > 0) {
+        const registryMs = (registryCpu1 - registryCpu0) / admitted;
+        const benchMs = (benchCpu.user + benchCpu.system) / 1000 / admitted;
+        emit('append_cpu_ms', registryMs, 'ms/statement', { process: 'registry', load_generator_ms: Math.round(benchMs * 1000) / 1000, cores_busy: Math.round(((registryCpu1 - registryCpu0) / 1000 + (benchCpu.user + benchCpu.system) / 1e6) / seconds * 100) / 100 });
+      }
       // The log written under load must still verify, as an auditor would check it.
       const auditStart = performance.now();
       const audit = await runAudit(await openSource(`${registry.url}/`), { logKey: null, stateCheckpoint: null, workers: ALL_CORES });
