@@ -12,6 +12,8 @@
  *   verify_peak_rss_mb     peak memory of accord-verify on that mirror (target <= 150 MB at 100,000)
  *   append_per_s           statements admitted per second over HTTP by --connections clients, each
  *   append_p99_ms          its own company with its own key and chained `previous` (>= 1,000/s, p99 < 100 ms)
+ *   append_cpu_ms          CPU per admitted statement: the registry process, and the load generator
+ *                          with its did:web host (their sum, over the cores, bounds the rate)
  *   read_rps, read_p99_ms  a signatory page and the inclusion-proof route, via autocannon
  *                          (>= 1,500 signatory pages/s)
  *
