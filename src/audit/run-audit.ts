@@ -52,7 +52,7 @@ export interface AuditThreadData {
   progress: boolean;
   /** URL of the checking threads' script. */
   verifyScript: string;
-  /** The caller's thread, answering signature chunks (check-jobs.ts), when a core is left for it. */
+  /** The caller's thread, answering checking jobs (check-jobs.ts), when a core is left for it. */
   helper: MessagePort | null;
 }
 
@@ -75,8 +75,9 @@ export async function runAudit(source: Source, opts: RunAuditOptions): Promise<R
 async function auditInThread(target: string, opts: RunAuditOptions): Promise<RunAuditResult> {
   const scripts = await workerScripts();
   const workers = opts.workers ?? availableParallelism();
-  // The audit thread counts as one of the `workers` threads; this one, idle otherwise, checks
-  // signatures too when the machine has a core more (with --workers 1: two threads on two cores).
+  // The audit thread counts as one of the `workers` threads; this one, idle otherwise, prepares
+  // bundles and checks signatures too when the machine has a core more (with --workers 1: two
+  // threads on two cores).
   const channel = availableParallelism() > workers ? new MessageChannel() : null;
   if (channel !== null) {
     const { answerJob } = await import('./check-jobs.ts');

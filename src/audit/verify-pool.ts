@@ -4,7 +4,7 @@
  * log. The auditing thread keeps the ordered part (rules, Merkle tree) and hands out two kinds of
  * jobs: preparing one entry bundle (up to 256 entries), and checking a chunk of signatures whose
  * keys the rules chose. Jobs run in worker threads (check-jobs.ts), in `helpers` (another thread
- * answering signature chunks over a MessagePort: run-audit.ts lends the caller's thread that way),
+ * answering both kinds of job over a MessagePort: run-audit.ts lends the caller's thread that way),
  * and on the auditing thread itself while it would otherwise wait (helpInline).
  *
  * Scheduling. Each thread holds at most MAX_OUTSTANDING jobs, so work waits here, where it can
@@ -77,7 +77,11 @@ export interface VerifyPool {
 export interface VerifyPoolOptions {
   /** Worker threads to start (prepare and verify jobs). */
   workers: number;
-  /** Threads answering verify jobs over these ports (their other ends run answerJob). */
+  /**
+   * Threads answering prepare and verify jobs over these ports (their other ends run answerJob).
+   * Without bundles to prepare, a lent thread ran out of work while the auditing thread, preparing
+   * every bundle besides applying the rules, was the bottleneck (a third of its time idle).
+   */
   helpers?: MessagePort[];
   /** Whether the calling thread runs jobs itself while it waits (helpInline). */
   lendThisThread: boolean;
@@ -289,7 +293,7 @@ class ThreadPool implements VerifyPool {
     this.#onVerdict = onVerdict;
     this.#inline = lend ? { post: null, canPrepare: false, pending: new Map(), chunks: [], filling: null, worker: null } : null;
     for (const port of helpers) {
-      const slot: Slot = { post: (req, transfer) => port.postMessage(req, transfer), canPrepare: false, pending: new Map(), chunks: [], filling: null, worker: null };
+      const slot: Slot = { post: (req, transfer) => port.postMessage(req, transfer), canPrepare: true, pending: new Map(), chunks: [], filling: null, worker: null };
       port.on('message', (reply: PoolReply) => this.#onReply(slot, reply));
       this.#slots.push(slot);
     }

@@ -10,8 +10,10 @@ import { answerJob } from '../../src/audit/check-jobs.ts';
 import { createVerifyPool, type PrepareResult, type VerifyPool } from '../../src/audit/verify-pool.ts';
 import type { PoolRequest } from '../../src/audit/verify-protocol.ts';
 import type { SignatureTask } from '../../src/core/audit/auditor.ts';
-import { utf8 } from '../../src/core/bytes.ts';
+import { prepareEntry } from '../../src/core/audit/entry-check.ts';
+import { toHex, utf8 } from '../../src/core/bytes.ts';
 import { encodeEntryBundle, encodeHashTile } from '../../src/core/log/tiles.ts';
+import { nodeSha256 } from '../../src/node/sha256.ts';
 import { LogBuilder } from './log-builder.ts';
 
 const LARGE = new URL('../../../shared/vectors/registry-mirrors/large/log/tile/', import.meta.url);
@@ -129,6 +131,35 @@ describe('createVerifyPool', () => {
     expect(threadedVerdicts.seen.size).toBe(all.length);
     expect([...threadedVerdicts.seen.entries()].sort((a, b) => a[0] - b[0])).toEqual([...inlineVerdicts.seen.entries()].sort((a, b) => a[0] - b[0]));
     expect(all.filter((t) => threadedVerdicts.seen.get(t.index) === true).length).toBe(all.length / 2);
+  });
+
+  it('gives a helper bundles to prepare, not only signatures (the lent thread takes both kinds of job)', async () => {
+    const { log } = LogBuilder.basic();
+    const { port1, port2 } = new MessageChannel();
+    const kinds: string[] = [];
+    port1.on('message', (req: PoolRequest) => {
+      kinds.push(req.kind);
+      const { reply, transfer } = answerJob(req);
+      port1.postMessage(reply, transfer);
+    });
+    const verdicts = new Verdicts();
+    // Nobody else may prepare: no workers and the calling thread not lent.
+    const pool = createVerifyPool({ workers: 0, helpers: [port2], lendThisThread: false, onVerdict: verdicts.onVerdict });
+    try {
+      const bundle = encodeEntryBundle(log.bytes);
+      const r = await prepare(pool, 0, new Uint8Array(log.bytes.length * 32), bundle);
+      if (!r.ok) throw new Error('the bundle should decode');
+      expect(kinds).toEqual(['prepare']);
+      for (let i = 0; i < r.count; i++) {
+        const here = prepareEntry(i, log.bytes[i] as Uint8Array, { sha256: nodeSha256 });
+        const there = r.entry(i);
+        expect([there.digest, toHex(there.leafHash), toHex(there.hashData!), there.canonical]).toEqual([here.digest, toHex(here.leafHash), toHex(here.hashData!), here.canonical]);
+      }
+      r.release();
+    } finally {
+      port1.close();
+      await pool.close();
+    }
   });
 
   it('runs every job on the calling thread and on a helper when it has no workers', async () => {
