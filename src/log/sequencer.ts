@@ -50,7 +50,7 @@ import type { Database } from '../storage/schema.ts';
 import { getSignatories, getSignatory, upsertSignatories } from '../storage/signatories-repo.ts';
 import { getNodes, insertNodes, nodeKey, type TreeNode } from '../storage/tree-repo.ts';
 import { writeTransaction } from '../storage/write-transaction.ts';
-import { digestOfNode, leafHashNode } from '../node/sha256.ts';
+import { digestOfNode, leafHashNode, nodeHashNode } from '../node/sha256.ts';
 import { accordInfoFromEntry } from './accord-info.ts';
 import { Arrivals } from './arrivals.ts';
 
@@ -305,7 +305,7 @@ export class Sequencer {
     if (coverHashes.some((h) => h === undefined)) {
       throw new AccordError('LOG_STATE_INCONSISTENT', `the database lacks tree nodes of the right edge of the tree of size ${stored}`);
     }
-    const acc = MerkleAccumulator.fromCover(stored, coverHashes as Uint8Array[]);
+    const acc = MerkleAccumulator.fromCover(stored, coverHashes as Uint8Array[], nodeHashNode);
     if (latest !== undefined && !bytesEqual(acc.root(), latest.root)) {
       throw new AccordError('LOG_STATE_INCONSISTENT', `the stored tree nodes do not hash to the root of the latest checkpoint (size ${stored})`);
     }

@@ -25,6 +25,14 @@ export function leafHashNode(data: Uint8Array): Uint8Array {
   return new Uint8Array(d.buffer, d.byteOffset, d.length);
 }
 
+const NODE_PREFIX = new Uint8Array([0x01]);
+
+/** RFC 6962 2.1 node hash, SHA-256(0x01 || left || right): core merkle.ts `nodeHash`. */
+export function nodeHashNode(left: Uint8Array, right: Uint8Array): Uint8Array {
+  const d = createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.length);
+}
+
 /** nodeSha256's parts are concatenated here (hashing is synchronous, so one buffer serves every call). */
 let scratch = new Uint8Array(1 << 17);
 

@@ -25,15 +25,16 @@
  */
 import type { Logger } from 'pino';
 import { applyStatement, type AccordInfo, type RegistryView, type SignatoryState } from '../core/audit/registry-state.ts';
-import { toBase64 } from '../core/bytes.ts';
+import { fromUtf8, toBase64 } from '../core/bytes.ts';
 import { decodePublicMultikey } from '../core/crypto/multikey.ts';
 import { AccordError, describeValue, isAccordError } from '../core/errors.ts';
 import { canonicalBytes } from '../core/json/canonical.ts';
+import { scanCanonicalObject } from '../core/json/canonical-scan.ts';
 import { MAX_JSON_BYTES, parseStrictJson } from '../core/json/strict-parse.ts';
 import { buildAttestation, secureStatement } from '../core/statements/build.ts';
 import { statementDigest } from '../core/statements/digest.ts';
-import { nowTimestamp, timestampMillis } from '../core/statements/formats.ts';
-import { isRegistryType, type Statement } from '../core/statements/types.ts';
+import { hasNoncharacter, nowTimestamp, timestampMillis } from '../core/statements/formats.ts';
+import { isRegistryType, MAX_ENTRY_BYTES, type Statement } from '../core/statements/types.ts';
 import { checkEntrySize, validateStatement } from '../core/statements/validate.ts';
 import type { StoredLogReader } from '../log/log-reader.ts';
 import type { AdmitContext, AppendEntry, AppendGroup, Receipt } from '../log/sequencer.ts';
@@ -144,12 +145,30 @@ export async function admitStatement(deps: AdmissionDeps, body: Uint8Array): Pro
   }
 }
 
+/**
+ * Steps 3 and 4: the body's value, as the strict parser reads it, and its canonical form. A body
+ * that is already canonical (what accord-sign sends) is checked on its bytes instead
+ * (core/json/canonical-scan.ts): the scan accepts only the RFC 8785 form of the value the text
+ * parses to, in well-formed UTF-8, with strictly increasing member names (so no duplicates), no
+ * escaped surrogate, integers of at most 15 digits and shallow nesting. With no noncharacter in it
+ * either, the strict parser would accept it and build the same value that JSON.parse builds, so
+ * the result and every refusal are the same either way; anything else takes the strict path.
+ */
+function parseBody(body: Uint8Array): { value: unknown; canonical: Uint8Array } {
+  if (body.length <= MAX_ENTRY_BYTES && scanCanonicalObject(body) !== null) {
+    const text = fromUtf8(body);
+    // A copy: the body may be a view into a larger buffer of the HTTP layer.
+    if (!hasNoncharacter(text)) return { value: JSON.parse(text), canonical: new Uint8Array(body) };
+  }
+  const value = parseStrictJson(body, { maxBytes: MAX_BODY_BYTES });
+  return { value, canonical: canonicalBytes(value) };
+}
+
 async function admit(deps: AdmissionDeps, body: Uint8Array, arrived: () => void): Promise<AdmissionResult> {
   const { registry } = deps;
-  // 3. Strict JSON (RFC 8259 + I-JSON).
-  const value = parseStrictJson(body, { maxBytes: MAX_BODY_BYTES });
-  // 4. The canonical form is what the log holds (DESIGN 2, 7) and what the digest names.
-  const canonical = canonicalBytes(value);
+  // 3. Strict JSON (RFC 8259 + I-JSON); 4. the canonical form is what the log holds (DESIGN 2, 7)
+  // and what the digest names.
+  const { value, canonical } = parseBody(body);
   checkEntrySize(canonical);
   // DESIGN 2 digest (core statementDigest), hashed by node:crypto.
   const digest = digestOfNode(canonical);

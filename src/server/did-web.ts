@@ -22,13 +22,14 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { concatBytes, digestOf } from '../core/bytes.ts';
+import { concatBytes } from '../core/bytes.ts';
 import { decodePublicMultikey } from '../core/crypto/multikey.ts';
 import { AccordError, describeValue, isAccordError } from '../core/errors.ts';
 import { parseStrictJson } from '../core/json/strict-parse.ts';
 import { domainOfDidWeb, isDidWebMethodOf } from '../core/statements/did.ts';
 import type { AttestedMethod } from '../core/statements/types.ts';
 import { mappedDocumentUrl } from '../config.ts';
+import { digestOfNode } from '../node/sha256.ts';
 
 export const DID_WEB_TIMEOUT_MS = 5000;
 export const DID_WEB_MAX_BYTES = 65536;
@@ -286,7 +287,7 @@ export function createDidWebFetcher(opts: DidWebFetcherOptions): DidWebFetcher {
       }
       const bytes = concatBytes(...chunks);
       const methods = methodsFromDidDocument(did, bytes);
-      return { url: where, bytes, documentDigest: digestOf(bytes), methods };
+      return { url: where, bytes, documentDigest: digestOfNode(bytes), methods };
     } catch (e) {
       if (!res.body.destroyed) {
         // Abandon the rest of the body; destroy() reports an abort on the stream itself.

@@ -31,6 +31,7 @@ const DOMAINS = [
   'delist.test',
   'version.test',
   'race.test',
+  'canonical.test',
 ];
 
 const minutes = (n: number) => nowTimestamp(new Date(Date.now() + n * 60_000));
@@ -96,6 +97,28 @@ describe('POST /api/v1/statements', () => {
       expect(res.status).toBe(201);
       expect(res.body.digest).toBe(digestOf(canonical(pledge)));
       verifyReceipt(res.body, canonical(pledge), h.logKey);
+    });
+  });
+
+  describe('a body that is canonical already (what accord-sign sends)', () => {
+    it('is logged byte for byte as sent', async () => {
+      const c = new Company('canonical.test', h.host);
+      const pledge = c.pledge({ accord: h.accord, previous: null, name: 'Zürich \u00e9t\u00e9 "quoted" \\ back \u2028' });
+      const text = new TextDecoder().decode(canonical(pledge));
+      const res = await h.submit(text);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      verifyReceipt(res.body, canonical(pledge), h.logKey);
+      expect(await entryBytes(res.body.index)).toEqual(utf8(text));
+    });
+
+    it('with a noncharacter in it is refused as the strict parser refuses it (JSON_NONCHARACTER), not by the schema', async () => {
+      const c = new Company('canonical.test', h.host);
+      const pledge = c.pledge({ accord: h.accord, previous: null, name: 'Bad name' });
+      // Still canonical (same member order, a literal character), but no longer I-JSON.
+      const text = new TextDecoder().decode(canonical(pledge)).replace('"Bad name"', '"Bad \uFDD0 name"');
+      expect(text).toContain('\uFDD0');
+      await expectRefusal(h, text, 400, 'JSON_NONCHARACTER');
+      await expectRefusal(h, '{"a":"\u{10FFFF}"}', 400, 'JSON_NONCHARACTER');
     });
   });
 

@@ -24,6 +24,9 @@ export function leafHash(data: Uint8Array): Uint8Array {
   return sha256(concatBytes(LEAF_PREFIX, data));
 }
 
+/** RFC 9162 2.1.1 node hash, as `nodeHash` computes it. */
+export type NodeHash = (left: Uint8Array, right: Uint8Array) => Uint8Array;
+
 /** RFC 9162 2.1.1: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return sha256(concatBytes(NODE_PREFIX, left, right));
@@ -136,9 +139,9 @@ function readNode(getNode: GetNode, node: NodeId): Uint8Array {
 }
 
 /** Folds complete subtree hashes (left to right) into the hash of their range: MTH is right-heavy. */
-function foldRight(hashes: Uint8Array[]): Uint8Array {
+function foldRight(hashes: Uint8Array[], hashNodes: NodeHash = nodeHash): Uint8Array {
   let h = hashes[hashes.length - 1] as Uint8Array;
-  for (let i = hashes.length - 2; i >= 0; i--) h = nodeHash(hashes[i] as Uint8Array, h);
+  for (let i = hashes.length - 2; i >= 0; i--) h = hashNodes(hashes[i] as Uint8Array, h);
   return h;
 }
 
@@ -163,14 +166,23 @@ export function treeRoot(size: number, getNode: GetNode): Uint8Array {
 export class MerkleAccumulator {
   #stack: Uint8Array[] = [];
   #size = 0;
+  readonly #nodeHash: NodeHash;
+
+  /**
+   * `hashNodes` computes RFC 9162's node hash; callers on Node inject one that hashes with
+   * node:crypto (the sequencer: src/node/sha256.ts), with the same results.
+   */
+  constructor(hashNodes: NodeHash = nodeHash) {
+    this.#nodeHash = hashNodes;
+  }
 
   /** Resumes a tree from the hashes of `subtreeCover(size)`, in that order. */
-  static fromCover(size: number, hashes: Uint8Array[]): MerkleAccumulator {
+  static fromCover(size: number, hashes: Uint8Array[], hashNodes: NodeHash = nodeHash): MerkleAccumulator {
     const cover = subtreeCover(size);
     if (!Array.isArray(hashes) || hashes.length !== cover.length) {
       throw new AccordError('LOG_BAD_NODE', `a tree of size ${size} is covered by ${cover.length} subtrees, got ${Array.isArray(hashes) ? hashes.length : describeValue(hashes)} hashes`);
     }
-    const acc = new MerkleAccumulator();
+    const acc = new MerkleAccumulator(hashNodes);
     for (const [i, h] of hashes.entries()) {
       if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
         throw new AccordError('LOG_BAD_NODE', `cover hash ${i} is not a 32-byte hash: ${describeValue(h)}`);
@@ -200,7 +212,7 @@ export class MerkleAccumulator {
     const done: CompletedNode[] = [{ level, index, hash: h }];
     // Each trailing 1 bit of the old size is a complete left sibling now joined by this leaf.
     while (isOdd(index)) {
-      h = nodeHash(this.#stack.pop() as Uint8Array, h);
+      h = this.#nodeHash(this.#stack.pop() as Uint8Array, h);
       index = half(index);
       level++;
       done.push({ level, index, hash: h });
@@ -212,7 +224,7 @@ export class MerkleAccumulator {
 
   /** RFC 9162 2.1.1 MTH of the leaves pushed so far. */
   root(): Uint8Array {
-    return this.#stack.length === 0 ? emptyRoot() : foldRight(this.#stack);
+    return this.#stack.length === 0 ? emptyRoot() : foldRight(this.#stack, this.#nodeHash);
   }
 
   /** The hashes of `subtreeCover(size)`, left to right (copies). */
