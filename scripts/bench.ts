@@ -132,8 +132,8 @@ async function benchVerify(base: number, m: { dir: string; logKey: string; size:
   // against the one at the start.
   let before = base;
   // --workers 0 first: the whole audit on this one thread, the strict one-core figure. With
-  // --workers 1 the audit thread is helped by the calling thread, which checks signatures when a
-  // core is free (so it uses two cores on this machine).
+  // --workers 1 the audit thread is helped by the calling thread, which prepares bundles and checks
+  // signatures when a core is free (so it uses two cores on this machine).
   for (const workers of [...new Set([0, 1, ALL_CORES])]) {
     const started = performance.now();
     const cpu = process.cpuUsage();
