@@ -5,7 +5,6 @@
  * leaf hash, proof hash data (proofHashData) and signature bytes (decodeProofValue), with either
  * SHA-256 (portable or node:crypto).
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { base58 } from '@scure/base';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -15,12 +14,10 @@ import { decodeBase58Signature } from '../../src/core/crypto/signature-base58.ts
 import { digestOf, fromUtf8, toHex, utf8 } from '../../src/core/bytes.ts';
 import { isAccordError } from '../../src/core/errors.ts';
 import { leafHash } from '../../src/core/log/merkle.ts';
-import { decodeEntryBundle } from '../../src/core/log/tiles.ts';
 import { decodeProofValue, proofHashData } from '../../src/core/statements/proof.ts';
 import { parseStatementBytes } from '../../src/core/statements/validate.ts';
+import { vectorMirrorEntries } from '../helpers/mirror.ts';
 import { LogBuilder } from './log-builder.ts';
-
-const MIRRORS = new URL('../../../shared/vectors/registry-mirrors/', import.meta.url);
 
 /** What the reference functions say about an entry, in PreparedEntry's shape. */
 function reference(index: number, bytes: Uint8Array): unknown {
@@ -62,22 +59,6 @@ function expectLikeReference(bytes: Uint8Array, index = 0): void {
   expect(shape(prepareEntry(index, bytes, { sha256: nodeSha256 }))).toEqual(want);
 }
 
-function vectorEntries(): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const name of ['genesis', 'variants', 'large']) {
-    const dir = new URL(`${name}/log/tile/entries/`, MIRRORS);
-    for (const f of readdirSync(dir, { recursive: true }) as string[]) {
-      const path = new URL(f, dir);
-      try {
-        out.push(...decodeEntryBundle(new Uint8Array(readFileSync(path))));
-      } catch {
-        // a directory (.p/), not a bundle
-      }
-    }
-  }
-  return out;
-}
-
 /** Variants of a canonical statement's text: each is non-canonical, invalid, or both. */
 function variants(text: string): string[] {
   const o = JSON.parse(text) as Record<string, unknown>;
@@ -105,8 +86,8 @@ function variants(text: string): string[] {
 }
 
 describe('prepareEntry', () => {
-  it('prepares every entry of the vector mirrors as the reference functions do', () => {
-    const entries = vectorEntries();
+  it('prepares every entry of the vector mirrors as the reference functions do', async () => {
+    const entries = await vectorMirrorEntries();
     expect(entries.length).toBeGreaterThan(700);
     entries.forEach((e, i) => expectLikeReference(e, i));
   });

@@ -6,6 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fromUtf8 } from '../../src/core/bytes.ts';
 import { parseCheckpoint, signCheckpoint } from '../../src/core/log/checkpoint.ts';
 import { MerkleAccumulator, leafHash } from '../../src/core/log/merkle.ts';
@@ -104,6 +105,18 @@ export async function readMirror(dir: string): Promise<{ checkpoint: string; siz
     entries.push(...decodeEntryBundle(new Uint8Array(bytes)));
   }
   return { checkpoint, size, entries };
+}
+
+/** The registry mirrors of ../shared/vectors, written by another implementation of DESIGN.md. */
+export const VECTOR_MIRRORS = ['genesis', 'variants', 'large'] as const;
+
+/** Every entry of every vector mirror, in log order, mirror after mirror. */
+export async function vectorMirrorEntries(): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const name of VECTOR_MIRRORS) {
+    out.push(...(await readMirror(fileURLToPath(new URL(`../../../shared/vectors/registry-mirrors/${name}/`, import.meta.url)))).entries);
+  }
+  return out;
 }
 
 /** The text of entry bytes (for building tampered variants). */
