@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from '../../src/core/bytes.ts';
 import { canonicalize } from '../../src/core/json/canonical.ts';
-import { MAX_SCAN_DEPTH, rangesWithout, scanCanonicalObject, type MemberSpan } from '../../src/core/json/canonical-scan.ts';
+import { MAX_SCAN_DEPTH, parseIfCanonical, rangesWithout, scanCanonicalObject, type MemberSpan } from '../../src/core/json/canonical-scan.ts';
 import { parseStrictJson } from '../../src/core/json/strict-parse.ts';
 import { LogBuilder } from '../audit/log-builder.ts';
 import { vectorMirrorEntries } from '../helpers/mirror.ts';
@@ -27,32 +27,25 @@ function expectSound(bytes: Uint8Array, spans: MemberSpan[]): void {
     expect(fromUtf8(bytes.subarray(s.keyStart, s.valueStart))).toBe(`${JSON.stringify(s.name)}:`);
     expect(fromUtf8(bytes.subarray(s.valueStart, s.valueEnd))).toBe(canonicalize(value[s.name]));
   }
-  // The strict parser, when it accepts (it also refuses noncharacters), reads the same value.
-  let strict: unknown;
-  try {
-    strict = parseStrictJson(bytes);
-  } catch {
-    return;
-  }
-  expect(strict).toEqual(value);
+  // The strict parser accepts it too and reads the same value, which parseIfCanonical returns.
+  expect(parseStrictJson(bytes)).toEqual(value);
+  expect(parseIfCanonical(bytes)?.value).toEqual(value);
 }
 
-/** Strings with every character class the scanner treats differently. */
 /** One printable ASCII character. */
 const asciiChar = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 });
-const anyString = fc.string({
-  unit: fc.oneof(
-    fc.constantFrom('\u0000', '\u0007', '\b', '\t', '\n', '\u000b', '\f', '\r', '\u001f', '"', '\\', '/', '\u007f', '\u0080', 'é', '\u2028', '\uFDD0', '\uFFFF', '𝄞', '\u{10FFFF}'),
-    asciiChar,
-  ),
-  maxLength: 12,
-});
+/** Characters of every class the scanner treats differently, noncharacters (I-JSON refuses them) aside. */
+const specialChars = ['\u0000', '\u0007', '\b', '\t', '\n', '\u000b', '\f', '\r', '\u001f', '"', '\\', '/', '\u007f', '\u0080', 'é', '\u2028', '\uFDCF', '\uFDF0', '\uFFFD', '𝄞', '\u{10FFFD}'];
+/** Strings the subset holds. */
+const subsetString = fc.string({ unit: fc.oneof(fc.constantFrom(...specialChars), asciiChar), maxLength: 12 });
+/** Strings with noncharacters too. */
+const anyString = fc.string({ unit: fc.oneof(fc.constantFrom(...specialChars, '\uFDD0', '\uFDEF', '\uFFFE', '\uFFFF', '\u{1FFFE}', '\u{10FFFF}'), asciiChar), maxLength: 12 });
 /** Member names in the accepted subset: printable ASCII needing no escape, not empty, not all digits. */
 const subsetName = fc.string({ unit: asciiChar, minLength: 1, maxLength: 8 }).filter((s) => !/^[0-9]+$/.test(s) && !/["\\]/.test(s));
 const subsetInteger = fc.integer({ min: -(10 ** 15) + 1, max: 10 ** 15 - 1 });
 
 const { subsetValue } = fc.letrec((tie) => ({
-  subsetValue: fc.oneof({ depthSize: 'small' }, anyString, subsetInteger, fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+  subsetValue: fc.oneof({ depthSize: 'small' }, subsetString, subsetInteger, fc.boolean(), fc.constant(null), tie('array'), tie('object')),
   array: fc.array(tie('subsetValue'), { maxLength: 4 }),
   object: fc.dictionary(subsetName, tie('subsetValue'), { maxKeys: 5 }),
 }));
@@ -149,11 +142,20 @@ describe('scanCanonicalObject', () => {
   }
 
   it('accepts what JSON.stringify writes for controls, quotes, backslashes and non-ASCII text', () => {
-    const o = { a: '\u0000\u0007\b\t\n\u000b\f\r\u001f"\\/\u007f\u2028é𝄞\uFDD0', b: [-1, 0, 999999999999999, true, false, null, {}, []], c: {} };
+    const o = { a: '\u0000\u0007\b\t\n\u000b\f\r\u001f"\\/\u007f\u2028é𝄞\uFDCF\uFDF0\uFFFD\u{10FFFD}', b: [-1, 0, 999999999999999, true, false, null, {}, []], c: {} };
     const text = canonicalize(o);
     const spans = scan(text);
     expect(spans?.map((s) => s.name)).toEqual(['a', 'b', 'c']);
     expectSound(utf8(text), spans as MemberSpan[]);
+  });
+
+  it('refuses noncharacters (I-JSON 2.1), as the strict parser does', () => {
+    for (const ch of ['\uFDD0', '\uFDEF', '\uFFFE', '\uFFFF', '\u{1FFFE}', '\u{1FFFF}', '\u{10FFFE}', '\u{10FFFF}']) {
+      const bytes = utf8(canonicalize({ a: `x${ch}y` }));
+      expect(scanCanonicalObject(bytes)).toBeNull();
+      expect(parseIfCanonical(bytes)).toBeNull();
+      expect(() => parseStrictJson(bytes)).toThrow(expect.objectContaining({ code: 'JSON_NONCHARACTER' }));
+    }
   });
 
   it('refuses ill-formed UTF-8: overlong forms, surrogates, code points above U+10FFFF, stray bytes', () => {
@@ -161,7 +163,7 @@ describe('scanCanonicalObject', () => {
     for (const bad of [[0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf0, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf5, 0x80, 0x80, 0x80], [0x80], [0xc3], [0xe2, 0x82]]) {
       expect(scanCanonicalObject(wrap(...bad))).toBeNull();
     }
-    for (const good of [[0xc3, 0xa9], [0xe0, 0xa0, 0x80], [0xed, 0x9f, 0xbf], [0xf0, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf, 0xbf]]) {
+    for (const good of [[0xc3, 0xa9], [0xe0, 0xa0, 0x80], [0xed, 0x9f, 0xbf], [0xf0, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf, 0xbd]]) {
       expect(scanCanonicalObject(wrap(...good))).not.toBeNull();
     }
   });

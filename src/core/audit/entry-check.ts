@@ -6,21 +6,18 @@
  * line, several times faster than the portable one).
  *
  * Fast path. Almost every entry of a sound log is a canonical statement, and for those nothing
- * needs serializing: core/json/canonical-scan.ts checks on the bytes that they are the RFC 8785
- * form of the value they parse to (a subset of JCS texts; anything outside it gets the exact
- * path) and says where each member sits. Then the engine's `JSON.parse` gives the value the strict
- * parser would give: the text is RFC 8259 JSON (no duplicate names: they are strictly increasing;
- * no byte order mark; integers of at most 15 digits; well-formed UTF-8), validateStatement
- * refuses noncharacters and lone surrogates in every string and member name, and the scan bounds
- * the nesting below MAX_JSON_DEPTH. The proof's hash data (vc-di-eddsa 3.3.4) is hashed from byte
- * ranges of the entry: cutting one member out of a JCS object text leaves the JCS text of the
- * object without it. Anything else (a refusal, a text outside the subset) takes the exact path
- * below, which produces the same codes and messages, so findings do not depend on the path taken.
+ * needs serializing: core/json/canonical-scan.ts checks on the bytes that they are canonical
+ * I-JSON (a subset of RFC 8785 texts, for which JSON.parse builds what the strict parser would
+ * build; anything outside it gets the exact path) and says where each member sits. The proof's
+ * hash data (vc-di-eddsa 3.3.4) is then hashed from byte ranges of the entry: cutting one member
+ * out of a JCS object text leaves the JCS text of the object without it. Anything else (a
+ * refusal, a text outside the subset) takes the exact path below, which produces the same codes
+ * and messages, so findings do not depend on the path taken.
  */
-import { concatBytes, sha256 as coreSha256, fromUtf8, toHex, utf8 } from '../bytes.ts';
+import { concatBytes, sha256 as coreSha256, toHex, utf8 } from '../bytes.ts';
 import { isAccordError } from '../errors.ts';
 import { canonicalize } from '../json/canonical.ts';
-import { rangesWithout, scanCanonicalObject } from '../json/canonical-scan.ts';
+import { parseIfCanonical, rangesWithout, scanCanonicalObject } from '../json/canonical-scan.ts';
 import { parseStrictJson } from '../json/strict-parse.ts';
 import { decodeProofValue } from '../statements/proof.ts';
 import { MAX_ENTRY_BYTES, type Statement } from '../statements/types.ts';
@@ -95,15 +92,16 @@ function pieces(bytes: Uint8Array, ranges: [number, number][]): Uint8Array[] {
 
 function prepareFast(index: number, bytes: Uint8Array, leafHash: Uint8Array, sha256: Sha256): PreparedEntry | null {
   if (bytes.length > MAX_ENTRY_BYTES) return null;
-  const members = scanCanonicalObject(bytes);
-  const proofAt = members?.find((m) => m.name === 'proof');
-  if (members === null || proofAt === undefined) return null;
+  const parsed = parseIfCanonical(bytes);
+  const proofAt = parsed?.members.find((m) => m.name === 'proof');
+  if (parsed === null || proofAt === undefined) return null;
+  const { members } = parsed;
   const proofBytes = bytes.subarray(proofAt.valueStart, proofAt.valueEnd);
   const proofMembers = scanCanonicalObject(proofBytes);
   if (proofMembers === null) return null;
   let statement: Statement;
   try {
-    statement = validateStatement(JSON.parse(fromUtf8(bytes)));
+    statement = validateStatement(parsed.value);
   } catch (e) {
     if (!isAccordError(e)) throw e;
     return null;

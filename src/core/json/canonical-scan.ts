@@ -4,23 +4,28 @@
  * canonical): the proof's hash data is then hashed from byte ranges of the entry itself, with no
  * serialization at all (core/audit/entry-check.ts).
  *
- * It accepts a SUBSET of JCS texts, and only texts that are the JCS form of the value they parse
- * to; anything outside the subset gets null, and callers fall back to parse + canonicalize:
+ * It accepts a SUBSET of I-JSON (RFC 7493) texts in JCS form, and only texts that are the JCS form
+ * of the value they parse to; for those, JSON.parse builds the value that the strict parser
+ * (strict-parse.ts) would build and accept. Anything outside the subset gets null, and callers
+ * fall back to the strict parser and canonicalize:
  *
  * - no whitespace; `true`, `false`, `null`;
  * - numbers: integers of at most 15 digits without a sign on zero (`0`, `-7`, `42`), which
  *   ECMAScript's Number::toString writes back digit for digit (JCS 3.2.2.3); anything else
  *   (fractions, exponents, `-0`, longer integers) is left to the full path;
  * - strings: well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
- *   U+10FFFF), every character literal except those JSON.stringify escapes (JCS 3.2.2.2): `"`
- *   and `\` as `\"` and `\\`, U+0008/9/A/C/D as `\b \t \n \f \r`, the other controls below U+0020
- *   as `\u00xx` in lowercase hex. No other escape occurs in a JCS text (a `\u` escape of a lone
- *   surrogate would, but I-JSON refuses those anyway, so it is left to the full path);
+ *   U+10FFFF) without noncharacters (I-JSON 2.1), every character literal except those
+ *   JSON.stringify escapes (JCS 3.2.2.2): `"` and `\` as `\"` and `\\`, U+0008/9/A/C/D as
+ *   `\b \t \n \f \r`, the other controls below U+0020 as `\u00xx` in lowercase hex. No other
+ *   escape occurs in a JCS text (a `\u` escape of a lone surrogate would, but I-JSON refuses
+ *   those anyway, so it is left to the full path);
  * - member names: printable ASCII without escapes and not all digits (JavaScript would enumerate
  *   an array-index name first, whatever its place in the text), in strictly increasing order,
  *   which for ASCII is JCS 3.2.3's UTF-16 code-unit order and also excludes duplicates;
  * - nesting at most MAX_SCAN_DEPTH deep (below the strict parser's limit).
  */
+
+import { fromUtf8 } from '../bytes.ts';
 
 /** Where one member of an object sits in the scanned bytes (offsets into them). */
 export interface MemberSpan {
@@ -135,6 +140,8 @@ class Scanner {
       // E0: no overlong form; ED: no surrogate.
       cont(1, c === 0xe0 ? 0xa0 : 0x80, c === 0xed ? 0x9f : 0xbf);
       cont(2);
+      const cp = ((c & 0x0f) << 12) | (((b[p + 1] as number) & 0x3f) << 6) | ((b[p + 2] as number) & 0x3f);
+      if (isNoncharacter(cp)) this.fail();
       return p + 3;
     }
     if (c >= 0xf0 && c <= 0xf4) {
@@ -142,6 +149,8 @@ class Scanner {
       cont(1, c === 0xf0 ? 0x90 : 0x80, c === 0xf4 ? 0x8f : 0xbf);
       cont(2);
       cont(3);
+      const cp = ((c & 0x07) << 18) | (((b[p + 1] as number) & 0x3f) << 12) | (((b[p + 2] as number) & 0x3f) << 6) | ((b[p + 3] as number) & 0x3f);
+      if (isNoncharacter(cp)) this.fail();
       return p + 4;
     }
     return this.fail();
@@ -210,6 +219,11 @@ class Scanner {
   }
 }
 
+/** RFC 7493 2.1 (I-JSON): U+FDD0..U+FDEF and the last two code points of every plane. */
+function isNoncharacter(cp: number): boolean {
+  return (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) === 0xfffe;
+}
+
 /** b[aStart, aEnd) > b[bStart, bEnd) as byte strings. */
 function asciiGreater(b: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
   const n = Math.min(aEnd - aStart, bEnd - bStart);
@@ -242,6 +256,18 @@ export function scanCanonicalObject(bytes: Uint8Array): MemberSpan[] | null {
     throw e;
   }
   return s.pos === bytes.length ? spans : null;
+}
+
+/**
+ * The value of `bytes` and its members' places when the bytes are already canonical (within the
+ * subset above): what parseStrictJson would return, at a fraction of its cost, and the canonical
+ * form is the bytes themselves. Null otherwise.
+ */
+export function parseIfCanonical(bytes: Uint8Array): { value: Record<string, unknown>; members: MemberSpan[] } | null {
+  const members = scanCanonicalObject(bytes);
+  if (members === null) return null;
+  // Well-formed UTF-8 (checked), so fromUtf8 cannot throw; valid JSON, so JSON.parse cannot either.
+  return { value: JSON.parse(fromUtf8(bytes)) as Record<string, unknown>, members };
 }
 
 /**
