@@ -21,7 +21,7 @@ import type { Kysely } from 'kysely';
 import { signatoryStatus, type SignatoryStatus } from '../../core/audit/registry-state.ts';
 import { toBase64 } from '../../core/bytes.ts';
 import { AccordError, describeValue } from '../../core/errors.ts';
-import { leafHash } from '../../core/log/merkle.ts';
+import { leafHashNode } from '../../node/sha256.ts';
 import { didWebFromDomain } from '../../core/statements/did.ts';
 import type { AccordTextSubject } from '../../core/statements/types.ts';
 import { accordInfoFromEntry } from '../../log/accord-info.ts';
@@ -211,7 +211,7 @@ export function apiRouter(deps: ApiDeps): Router {
     const row = await getEntry(db, index);
     if (row === undefined) throw notFound(`the log has no entry ${index}`);
     const proof = await reader.inclusionProof(index, size);
-    res.json({ index, size, leafHash: toBase64(leafHash(row.bytes)), proof: proof.map(toBase64) });
+    res.json({ index, size, leafHash: toBase64(leafHashNode(row.bytes)), proof: proof.map(toBase64) });
   });
 
   router.get('/proof/consistency', async (req, res) => {
