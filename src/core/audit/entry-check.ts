@@ -77,11 +77,14 @@ function without(obj: Record<string, unknown>, key: string): Record<string, unkn
   return out;
 }
 
-/** vc-di-eddsa 3.3.4 hashData from the JCS texts: SHA-256(proofConfig) || SHA-256(document). */
-function hashData(sha256: Sha256, configJcs: string, documentJcs: string): Uint8Array {
+/**
+ * vc-di-eddsa 3.3.4 hashData: SHA-256(proofConfig) || SHA-256(document), each given as its JCS
+ * text or as the pieces of the entry's bytes that make it up.
+ */
+function hashData(sha256: Sha256, config: (Uint8Array | string)[], document: (Uint8Array | string)[]): Uint8Array {
   const out = new Uint8Array(64);
-  out.set(sha256(configJcs), 0);
-  out.set(sha256(documentJcs), 32);
+  out.set(sha256(...config), 0);
+  out.set(sha256(...document), 32);
   return out;
 }
 
@@ -95,7 +98,6 @@ function prepareFast(index: number, bytes: Uint8Array, leafHash: Uint8Array, sha
   const parsed = parseIfCanonical(bytes);
   const proofAt = parsed?.members.find((m) => m.name === 'proof');
   if (parsed === null || proofAt === undefined) return null;
-  const { members } = parsed;
   const proofBytes = bytes.subarray(proofAt.valueStart, proofAt.valueEnd);
   const proofMembers = scanCanonicalObject(proofBytes);
   if (proofMembers === null) return null;
@@ -108,13 +110,10 @@ function prepareFast(index: number, bytes: Uint8Array, leafHash: Uint8Array, sha
   }
   // The bytes are the JCS form of the statement, so the JCS forms of the document without its
   // proof and of the proof without its proofValue are those bytes with one member cut out.
-  const documentRanges = rangesWithout(members, 'proof', bytes.length);
+  const documentRanges = rangesWithout(parsed.members, 'proof', bytes.length);
   const configRanges = rangesWithout(proofMembers, 'proofValue', proofBytes.length);
   if (documentRanges === null || configRanges === null) return null;
   const hash = sha256(bytes);
-  const hashData = new Uint8Array(64);
-  hashData.set(sha256(...pieces(proofBytes, configRanges)), 0);
-  hashData.set(sha256(...pieces(bytes, documentRanges)), 32);
   return {
     index,
     leafHash,
@@ -123,7 +122,7 @@ function prepareFast(index: number, bytes: Uint8Array, leafHash: Uint8Array, sha
     digest: digestFromHash(hash),
     canonical: true,
     invalid: null,
-    hashData,
+    hashData: hashData(sha256, pieces(proofBytes, configRanges), pieces(bytes, documentRanges)),
     signature: decodeBase58Signature(statement.proof.proofValue, 1) ?? decodeProofValue(statement.proof.proofValue),
   };
 }
@@ -151,7 +150,7 @@ function prepareExact(index: number, bytes: Uint8Array, leafHash: Uint8Array, sh
     // validateStatement has checked the proof's shape, @context and proofValue encoding, so this is
     // exactly the data verifyProof (vc-di-eddsa 3.3.2) hands to the signature check.
     const doc = statement as unknown as Record<string, unknown>;
-    out.hashData = hashData(sha256, canonicalize(without(doc.proof as Record<string, unknown>, 'proofValue')), canonicalize(without(doc, 'proof')));
+    out.hashData = hashData(sha256, [canonicalize(without(doc.proof as Record<string, unknown>, 'proofValue'))], [canonicalize(without(doc, 'proof'))]);
     out.signature = decodeProofValue(statement.proof.proofValue);
     out.statement = statement;
   } catch (e) {
