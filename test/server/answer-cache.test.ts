@@ -98,6 +98,18 @@ describe('pages kept until the log grows', () => {
     await h?.close();
   });
 
+  /** The operator's notice about c, appended through a second handle on the same SQLite file, as `accord-admin` opens it from another process. */
+  async function noticeFromAnotherHandle(action: 'delist' | 'relist', reason: string): Promise<void> {
+    const admin = await openRegistry({ dataDir: h.dir, origin: h.config.origin });
+    try {
+      const at = nowTimestamp();
+      const notice = buildNotice({ registryDid: admin.keys.attestationDid, did: c.did, action, reason, validFrom: at });
+      await appendRegistryStatement(admin, secureStatement(notice, admin.keys.attestationKey, admin.keys.attestationMethod, at));
+    } finally {
+      await admin.close();
+    }
+  }
+
   it('shows a statement on the first request after it was appended', async () => {
     const before = await request(h.app).get('/signatories/fresh.test').expect(200);
     expect(before.text).toContain('Fresh First');
@@ -119,15 +131,7 @@ describe('pages kept until the log grows', () => {
   it('shows what another writer on the same database appended (the operator delisting)', async () => {
     const home = await request(h.app).get('/signatories?status=delisted').expect(200);
     expect(home.text).not.toContain('fresh.test');
-    // A second handle on the same SQLite file, as `accord-admin` opens it from another process.
-    const admin = await openRegistry({ dataDir: h.dir, origin: h.config.origin });
-    try {
-      const at = nowTimestamp();
-      const notice = buildNotice({ registryDid: admin.keys.attestationDid, did: c.did, action: 'delist', reason: 'Cache test.', validFrom: at });
-      await appendRegistryStatement(admin, secureStatement(notice, admin.keys.attestationKey, admin.keys.attestationMethod, at));
-    } finally {
-      await admin.close();
-    }
+    await noticeFromAnotherHandle('delist', 'Cache test.');
     const delisted = await request(h.app).get('/signatories?status=delisted').expect(200);
     expect(delisted.text).toContain('fresh.test');
     const page = await request(h.app).get('/signatories/fresh.test').expect(200);
@@ -148,14 +152,7 @@ describe('pages kept until the log grows', () => {
     // Delisted: refused, the log does not grow, the page is unchanged.
     expect(res.status).toBe(403);
     await home().set('If-None-Match', etag).expect(304);
-    const admin = await openRegistry({ dataDir: h.dir, origin: h.config.origin });
-    try {
-      const at = nowTimestamp();
-      const notice = buildNotice({ registryDid: admin.keys.attestationDid, did: c.did, action: 'relist', reason: 'Back.', validFrom: at });
-      await appendRegistryStatement(admin, secureStatement(notice, admin.keys.attestationKey, admin.keys.attestationMethod, at));
-    } finally {
-      await admin.close();
-    }
+    await noticeFromAnotherHandle('relist', 'Back.');
     const changed = await home().set('If-None-Match', etag).expect(200);
     expect(changed.headers.etag).not.toBe(etag);
   });
