@@ -3,15 +3,13 @@
  * supertest on a real database; only src/main.ts listens.
  *
  * Order of the middleware: security headers (helmet, strict CSP: no inline script or style, no
- * framing), then the JSON API (with the submission rate limit), the log for machines, the pages
- * and feeds, 404, and last the one error handler (http-errors.ts).
+ * framing: security-headers.ts), then the JSON API, the log for machines, the pages and feeds,
+ * 404, and last the one error handler (http-errors.ts). Submissions (POST /api/v1/statements, with
+ * their rate limit) are served before express, by submit-endpoint.ts, which says why.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
-import type { Express, RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { AccordError } from '../core/errors.ts';
 import { formatTlogProof } from '../core/log/tlog-proof.ts';
 import type { Config } from '../config.ts';
 import type { Registry } from '../registry.ts';
@@ -23,6 +21,8 @@ import { apiRouter } from './routes/api.ts';
 import { feedsRouter } from './routes/feeds.ts';
 import { logRouter } from './routes/log.ts';
 import { pagesRouter } from './routes/pages.ts';
+import { securityMiddleware } from './security-headers.ts';
+import { submitEndpoint } from './submit-endpoint.ts';
 import { renderErrorPage } from './views.ts';
 
 export interface AppDeps {
@@ -36,18 +36,6 @@ export interface AppDeps {
   /** Where admission checks proofs (proof-verifier.ts); default: on the main thread. */
   proofVerifier?: ProofVerifier;
 }
-
-/** DESIGN 7 pages: no inline script or style, nothing from other origins, no framing. */
-export const CONTENT_SECURITY_POLICY = {
-  'default-src': ["'self'"],
-  'script-src': ["'self'"],
-  'style-src': ["'self'"],
-  'img-src': ["'self'", 'data:'],
-  'object-src': ["'none'"],
-  'base-uri': ["'none'"],
-  'frame-ancestors': ["'none'"],
-  'form-action': ["'self'"],
-};
 
 /** The registry as the pages and feeds read it (src/server/read-model.ts). */
 export function registryForPages(registry: Registry): RegistryForPages {
@@ -65,39 +53,10 @@ export function registryForPages(registry: Registry): RegistryForPages {
   };
 }
 
-/**
- * express-rate-limit on submissions: SUBMIT_RATE_LIMIT per minute per client address (req.ip,
- * see TRUST_PROXY); 0 is off. A forwarded request while no proxy is trusted is reported once in
- * our own log (the library's check would print to the console instead): every client behind
- * that proxy shares one limit until the operator sets TRUST_PROXY.
- */
-function submitLimiter(perMinute: number, trustProxy: Config['trustProxy'], logger: Logger): RequestHandler | undefined {
-  if (perMinute === 0) return undefined;
-  const limiter = rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    validate: { xForwardedForHeader: false },
-    handler: (_req, _res, next) => {
-      next(new AccordError('RATE_LIMITED', `more than ${perMinute} submissions in a minute from this address; try again later`));
-    },
-  });
-  if (trustProxy !== null) return limiter;
-  let warned = false;
-  return (req, res, next) => {
-    if (!warned && req.headers['x-forwarded-for'] !== undefined) {
-      warned = true;
-      logger.warn(
-        { socketAddress: req.socket.remoteAddress },
-        'a submission came through a proxy (X-Forwarded-For) but TRUST_PROXY is unset: the rate limit counts the proxy address for all its clients',
-      );
-    }
-    void limiter(req, res, next);
-  };
-}
+/** What createApp builds: a request listener for node:http (and supertest). */
+export type AppHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps): AppHandler {
   const { registry, config, logger } = deps;
   const now = deps.clock ?? (() => new Date());
   const didWebFetch = deps.didWebFetch ?? createDidWebFetcher({ hosts: config.didWebHosts }).fetch;
@@ -112,21 +71,8 @@ export function createApp(deps: AppDeps): Express {
   // Behind a reverse proxy, the client address (the rate limit's key, the logs) comes from
   // X-Forwarded-For as far as the configured proxies vouch for it; by default it is the socket's.
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
-  app.use(
-    helmet({
-      contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
-      // X-Frame-Options for browsers without CSP frame-ancestors: no framing at all.
-      frameguard: { action: 'deny' },
-      // Same-origin pages only; the API and log are readable cross-origin where they say so.
-      crossOriginResourcePolicy: { policy: 'cross-origin' },
-    }),
-  );
-
-  const limiter = submitLimiter(config.submitRateLimit, config.trustProxy, logger);
-  app.use(
-    '/api/v1',
-    apiRouter({ registry, didWebFetch, now, logger, ...(deps.proofVerifier ? { proofVerifier: deps.proofVerifier } : {}), ...(limiter ? { submitLimiter: limiter } : {}) }),
-  );
+  app.use(securityMiddleware());
+  app.use('/api/v1', apiRouter({ registry }));
   // Anything else under /api/ is a JSON 404, never a page.
   app.use('/api', notFoundHandler(errors));
   app.use(logRouter(registry));
@@ -137,5 +83,18 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(notFoundHandler(errors));
   app.use(errorHandler(errors));
-  return app;
+
+  const submit = submitEndpoint({
+    registry,
+    didWebFetch,
+    now,
+    logger,
+    errors,
+    rateLimit: config.submitRateLimit,
+    trustProxy: config.trustProxy,
+    ...(deps.proofVerifier ? { proofVerifier: deps.proofVerifier } : {}),
+  });
+  return (req, res) => {
+    if (!submit(req, res)) app(req, res);
+  };
 }

@@ -134,24 +134,41 @@ export function describeError(err: unknown): { status: number; code: string; mes
   return { status: 500, code: 'INTERNAL', message: GENERIC_5XX, details: {}, internal: true };
 }
 
+/** Extra headers of an error answer: when to try again after a 429 or a 503. */
+function errorHeaders(status: number): Record<string, string> {
+  return status === 429 || status === 503 ? { 'Retry-After': '60' } : {};
+}
+
+/**
+ * The JSON error answer of the API (DESIGN 7) for `err`, after logging it if it is the server's
+ * own failure: shared by the express handler below and the submission endpoint, which runs
+ * outside express (submit-endpoint.ts).
+ */
+export function apiErrorAnswer(err: unknown, where: { method: string | undefined; url: string | undefined }, opts: ErrorHandlerOptions): { status: number; headers: Record<string, string>; body: string } {
+  const d = describeError(err);
+  if (d.internal) opts.logger.error({ err, method: where.method, url: where.url }, 'unexpected error while handling a request');
+  const body: ErrorBody = { error: { ...d.details, code: d.code, message: d.message } };
+  return { status: d.status, headers: errorHeaders(d.status), body: JSON.stringify(body) };
+}
+
 /** Sends an error answer: JSON under /api/, HTML elsewhere. */
 export function sendError(req: Request, res: Response, err: unknown, opts: ErrorHandlerOptions): void {
+  if (wantsJson(req)) {
+    const answer = apiErrorAnswer(err, { method: req.method, url: req.originalUrl }, opts);
+    // Too late for a clean answer: end the response so the client is not left waiting.
+    if (res.headersSent) res.destroy();
+    else res.status(answer.status).set(answer.headers).type('application/json').send(answer.body);
+    return;
+  }
   const d = describeError(err);
   if (d.internal) {
     opts.logger.error({ err, method: req.method, url: req.originalUrl }, 'unexpected error while handling a request');
   }
   if (res.headersSent) {
-    // Too late for a clean answer: end the response so the client is not left waiting.
     res.destroy();
     return;
   }
-  res.status(d.status);
-  if (d.status === 429 || d.status === 503) res.setHeader('Retry-After', '60');
-  if (wantsJson(req)) {
-    const body: ErrorBody = { error: { ...d.details, code: d.code, message: d.message } };
-    res.type('application/json').send(JSON.stringify(body));
-    return;
-  }
+  res.status(d.status).set(errorHeaders(d.status));
   let html: string;
   try {
     html = opts.renderPage ? opts.renderPage(d.status, d.code, d.message) : minimalPage(d.status, d.code, d.message);

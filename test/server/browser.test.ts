@@ -5,7 +5,7 @@
  * Also the same verifier in Node, on tampered bundles. Screenshots at phone width go to /tmp.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { chromium } from 'playwright-core';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import request from 'supertest';
@@ -34,7 +34,7 @@ let browser: Browser;
 beforeAll(async () => {
   f = await startPagesFixture();
   server = await new Promise<Server>((resolve, reject) => {
-    const s = f.app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(f.app).listen(0, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import request from 'supertest';
 import { expect } from 'vitest';
@@ -17,7 +16,7 @@ import { canonicalBytes } from '../../src/core/json/canonical.ts';
 import { verifyCheckpoint } from '../../src/core/log/checkpoint.ts';
 import { leafHash, verifyInclusion } from '../../src/core/log/merkle.ts';
 import { openRegistry, type Registry } from '../../src/registry.ts';
-import { createApp } from '../../src/server/app.ts';
+import { createApp, type AppHandler } from '../../src/server/app.ts';
 import { createDidWebFetcher, type DidWebFetcher, type LookupFn } from '../../src/server/did-web.ts';
 import type { ProofVerifier } from '../../src/server/proof-verifier.ts';
 import { runAudit, type RunAuditResult } from '../../src/audit/run-audit.ts';
@@ -43,7 +42,7 @@ export interface HarnessOptions {
 }
 
 export interface Harness {
-  app: Express;
+  app: AppHandler;
   registry: Registry;
   config: Config;
   host: DidHost;
@@ -156,7 +155,7 @@ export function canonical(statement: unknown): Uint8Array {
 }
 
 /** Reads the app's files by site path (`log/checkpoint`, `log/tile/0/000.p/3`), as accord-verify does over HTTP. */
-export function appFetcher(app: Express): FileFetcher {
+export function appFetcher(app: AppHandler): FileFetcher {
   return async (path) => {
     const res = await request(app)
       .get(`/${path}`)
@@ -173,7 +172,7 @@ export function appFetcher(app: Express): FileFetcher {
 }
 
 /** The auditor's full check (accord-verify's engine) over the app's /log/ and well-known file. */
-export async function auditApp(app: Express, logKey: string): Promise<RunAuditResult> {
+export async function auditApp(app: AppHandler, logKey: string): Promise<RunAuditResult> {
   return runAudit({ kind: 'registry', label: 'the test registry', fetchFile: appFetcher(app) }, { logKey, stateCheckpoint: null, workers: 0 });
 }
 

@@ -12,7 +12,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Express } from 'express';
 import pino from 'pino';
 import request from 'supertest';
 import { applyStatement } from '../../src/core/audit/registry-state.ts';
@@ -22,7 +21,7 @@ import { buildNotice, nowTimestamp, secureStatement } from '../../src/core/state
 import type { Statement } from '../../src/core/statements/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openRegistry, type Registry } from '../../src/registry.ts';
-import { createApp } from '../../src/server/app.ts';
+import { createApp, type AppHandler } from '../../src/server/app.ts';
 import { getEntry } from '../../src/storage/entries-repo.ts';
 import { Company, DidHost } from '../helpers/company.ts';
 
@@ -37,7 +36,7 @@ export const FORMULA_NAMES: Record<string, string> = {
 };
 
 export interface PagesFixture {
-  app: Express;
+  app: AppHandler;
   registry: Registry;
   host: DidHost;
   accord: string;

@@ -5,7 +5,7 @@
  *
  * | route | answer |
  * |---|---|
- * | POST /statements | 201 (or 200 for bytes already logged) with the receipt `{ index, digest, checkpoint, inclusionProof }` |
+ * | POST /statements | (served before express: src/server/submit-endpoint.ts) |
  * | GET /signatories?q&status&page | `{ total, page, pageSize, signatories: [...] }` |
  * | GET /signatories/:domain | the signatory: did, domain, name, status, head, accord, since, updatedAt, country, links, keys, attestation, notice, statements |
  * | GET /entries/:index | the logged bytes, unchanged (application/json) |
@@ -16,7 +16,7 @@
  * | GET /checkpoint | `{ origin, size, root, checkpoint }` (the latest signed checkpoint) |
  */
 import express from 'express';
-import type { Request, RequestHandler, Router } from 'express';
+import type { Request, Router } from 'express';
 import type { Kysely } from 'kysely';
 import { signatoryStatus, type SignatoryStatus } from '../../core/audit/registry-state.ts';
 import { toBase64 } from '../../core/bytes.ts';
@@ -29,11 +29,10 @@ import { getAccordEntries, getEntriesBySubject, getEntry } from '../../storage/e
 import type { Database } from '../../storage/schema.ts';
 import { getSignatoryByDomain, listSignatories, type SignatoryRow } from '../../storage/signatories-repo.ts';
 import { parseStrictJson } from '../../core/json/strict-parse.ts';
-import { admitStatement, MAX_BODY_BYTES, type AdmissionDeps } from '../admission.ts';
+import type { AdmissionRegistry } from '../admission.ts';
 
-export interface ApiDeps extends AdmissionDeps {
-  /** Mounted in front of POST /statements (the submission rate limit), if any. */
-  submitLimiter?: RequestHandler;
+export interface ApiDeps {
+  registry: AdmissionRegistry;
 }
 
 export const PAGE_SIZE = 50;
@@ -107,45 +106,13 @@ function accordSubject(bytes: Uint8Array): AccordTextSubject {
 
 // ---- the router ----
 
-/** The body reader of POST /statements: raw bytes, our own cap, no decompression (DESIGN 7). */
-const rawBody = express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: false });
-
-/** DESIGN 7: "a body that is not application/json gets 415"; RFC 8259 8.1: JSON is UTF-8. */
-function requireJson(req: Request): void {
-  const header = req.get('content-type') ?? '';
-  const [type, ...params] = header.split(';');
-  if (type?.trim().toLowerCase() !== 'application/json') {
-    throw new AccordError('UNSUPPORTED_MEDIA_TYPE', `a statement is sent as application/json, got ${describeValue(header === '' ? '(no content type)' : header)}`);
-  }
-  for (const p of params) {
-    const [k, v] = p.split('=');
-    if (k?.trim().toLowerCase() === 'charset' && v?.trim().replace(/^"|"$/g, '').toLowerCase() !== 'utf-8') {
-      throw new AccordError('UNSUPPORTED_MEDIA_TYPE', `JSON is UTF-8 (RFC 8259 8.1), got ${describeValue(header)}`);
-    }
-  }
-}
-
 export function apiRouter(deps: ApiDeps): Router {
   const { registry } = deps;
   const { reader } = registry;
   const db = registry.handle.db;
   const router = express.Router();
 
-  const submit: RequestHandler[] = [];
-  if (deps.submitLimiter) submit.push(deps.submitLimiter);
-  submit.push(
-    (req, _res, next) => {
-      requireJson(req);
-      next();
-    },
-    rawBody,
-    async (req, res) => {
-      const body: Uint8Array = Buffer.isBuffer(req.body) ? req.body : new Uint8Array(0);
-      const { status, receipt } = await admitStatement(deps, body);
-      res.status(status).location(`/api/v1/entries/${receipt.index}`).json(receipt);
-    },
-  );
-  router.post('/statements', ...submit);
+  // POST /statements is served before express: src/server/submit-endpoint.ts.
 
   router.get('/signatories', async (req, res) => {
     const q = queryValue(req, 'q', 'INVALID_QUERY') ?? '';
