@@ -8,6 +8,8 @@ import { buildAccordText, buildAttestation, buildNotice, buildPledge, nowTimesta
 import { parseStatementBytes } from '../../src/core/statements/validate.ts';
 import { appendRegistryStatement } from '../../src/cli/admin.ts';
 import { readFileSync } from 'node:fs';
+import { createDidWebFetcher, type DidWebFetch } from '../../src/server/did-web.ts';
+import { inlineProofVerifier } from '../../src/server/proof-verifier.ts';
 import { Company } from '../helpers/company.ts';
 import { auditApp, canonical, expectRefusal, startHarness, verifyReceipt, type Harness, type ReceiptJson } from './harness.ts';
 
@@ -32,6 +34,7 @@ const DOMAINS = [
   'version.test',
   'race.test',
   'canonical.test',
+  'samekey.test',
 ];
 
 const minutes = (n: number) => nowTimestamp(new Date(Date.now() + n * 60_000));
@@ -191,6 +194,25 @@ describe('POST /api/v1/statements', () => {
       const old = c.pledge({ accord: h.accord, previous: second.digest, key: oldKey, method: oldMethod });
       const err = await expectRefusal(h, old, 422, 'KEY_NOT_IN_DID_DOCUMENT');
       expect(err.methods).toEqual([`${c.did}#key-2`]);
+    });
+  });
+
+  describe('a method id that names another key', () => {
+    it('is checked with the key the fetched document lists, not the one the method had before', async () => {
+      const c = new Company('samekey.test', h.host);
+      const first = await admit(c.pledge({ accord: h.accord, previous: null }));
+      const key1 = c.key;
+      // The document now lists another key under the same id, #key-1.
+      c.keys.push({ id: c.method, keyPair: generateKeyPair() });
+      c.publish();
+      // The proof check starts with the key #key-1 had (it passes), but the fetched document
+      // lists another one: refused.
+      await expectRefusal(h, c.pledge({ accord: h.accord, previous: first.digest, key: key1 }), 400, 'PROOF_INVALID');
+      const second = await admit(c.pledge({ accord: h.accord, previous: first.digest, name: 'New key' }));
+      // And back: the check started with the key of the last document fails, the listed key admits.
+      c.keys.push({ id: c.method, keyPair: key1 });
+      c.publish();
+      await admit(c.pledge({ accord: h.accord, previous: second.digest, name: 'Old key again' }));
     });
   });
 
@@ -474,5 +496,49 @@ describe('POST /api/v1/statements', () => {
     expect(result.ok).toBe(true);
     expect(result.size).toBe((await h.snapshot()).size);
     expect(result.stats.byType.DomainAttestation).toBeGreaterThan(5);
+  });
+});
+
+describe('the proof check during the did:web fetch', () => {
+  it('starts with the key the method had in the last document, before that document arrives again', async () => {
+    const events: string[] = [];
+    // The real fetch, made once the harness has mapped the host.
+    const real: { fetch?: DidWebFetch } = {};
+    const inline = inlineProofVerifier();
+    const h = await startHarness({
+      domains: ['early.test'],
+      didWebFetch: async (did) => {
+        events.push('fetch');
+        const doc = await (real.fetch as DidWebFetch)(did);
+        events.push('fetched');
+        return doc;
+      },
+      proofVerifier: {
+        threads: 0,
+        readyThreads: 0,
+        async verify(statement, canonicalBytes, publicKey) {
+          events.push(`verify ${encodePublicMultikey(publicKey)}`);
+          return inline.verify(statement, canonicalBytes, publicKey);
+        },
+        close: async () => {},
+      },
+    });
+    const fetcher = createDidWebFetcher({ hosts: h.config.didWebHosts });
+    real.fetch = fetcher.fetch;
+    try {
+      const c = new Company('early.test', h.host);
+      const key = `verify ${encodePublicMultikey(c.key.publicKey)}`;
+      const first = await h.submit(c.pledge({ accord: h.accord, previous: null }));
+      expect(first.status).toBe(201);
+      // Nothing known of the DID yet: the document first, then the proof.
+      expect(events).toEqual(['fetch', 'fetched', key]);
+      events.length = 0;
+      expect((await h.submit(c.pledge({ accord: h.accord, previous: first.body.digest, name: 'Second' }))).status).toBe(201);
+      // Now the check runs while the document is fetched, and only once (same key listed).
+      expect(events).toEqual([key, 'fetch', 'fetched']);
+    } finally {
+      await fetcher.close();
+      await h.close();
+    }
   });
 });
