@@ -195,7 +195,7 @@ async function admit(deps: AdmissionDeps, body: Uint8Array, arrived: () => void)
   const did = statement.issuer;
   const method = statement.proof.verificationMethod;
   const verifier = deps.proofVerifier ?? INLINE_PROOFS;
-  const checkProof = async (publicKeyMultibase: string): Promise<void> => verifier.verify(statement, canonical, decodePublicMultikey(publicKeyMultibase));
+  const checkProof = async (publicKeyMultibase: string): Promise<void> => verifier.verify(canonical, decodePublicMultikey(publicKeyMultibase));
   const keyHints = perRegistry(keyHintsByRegistry, registry);
   const hintedKey = keyHints.get(method);
   const early = hintedKey === undefined ? undefined : checkProof(hintedKey);

@@ -12,7 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { AccordError } from '../core/errors.ts';
-import { refuseProof, type ProofRefusal } from './proof-check.ts';
+import { refuseProofOfBytes, type ProofRefusal } from './proof-check.ts';
 
 export interface ProofVerifier {
   /** Worker threads in use (0: every check runs on the calling thread). */
@@ -20,10 +20,10 @@ export interface ProofVerifier {
   /** Worker threads that have loaded their code and take checks now. */
   readonly readyThreads: number;
   /**
-   * Resolves if the proof of `statement` (validated; `canonical` its canonical bytes) verifies
-   * under `publicKey`; rejects with the PROOF_* AccordError of core verifyProof otherwise.
+   * Resolves if the proof of the statement whose canonical bytes are `canonical` (validated)
+   * verifies under `publicKey`; rejects with the PROOF_* AccordError of core verifyProof otherwise.
    */
-  verify(statement: unknown, canonical: Uint8Array, publicKey: Uint8Array): Promise<void>;
+  verify(canonical: Uint8Array, publicKey: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,15 +47,15 @@ export function inlineProofVerifier(): ProofVerifier {
   return {
     threads: 0,
     readyThreads: 0,
-    async verify(statement, _canonical, publicKey) {
-      settle(refuseProof(statement, publicKey));
+    async verify(canonical, publicKey) {
+      settle(refuseProofOfBytes(canonical, publicKey));
     },
     async close() {},
   };
 }
 
 interface Pending {
-  statement: unknown;
+  canonical: Uint8Array;
   publicKey: Uint8Array;
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -73,7 +73,7 @@ interface Slot {
 /** Runs one pending check on the calling thread (fallback when its worker cannot answer). */
 function inline(p: Pending): void {
   try {
-    settle(refuseProof(p.statement, p.publicKey));
+    settle(refuseProofOfBytes(p.canonical, p.publicKey));
     p.resolve();
   } catch (e) {
     p.reject(e);
@@ -138,9 +138,9 @@ class ThreadedProofVerifier implements ProofVerifier {
     return undefined;
   }
 
-  verify(statement: unknown, canonical: Uint8Array, publicKey: Uint8Array): Promise<void> {
+  verify(canonical: Uint8Array, publicKey: Uint8Array): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const p: Pending = { statement, publicKey, resolve, reject };
+      const p: Pending = { canonical, publicKey, resolve, reject };
       const slot = this.#closed ? undefined : this.#pick();
       if (slot === undefined) {
         inline(p);

@@ -516,9 +516,9 @@ describe('the proof check during the did:web fetch', () => {
       proofVerifier: {
         threads: 0,
         readyThreads: 0,
-        async verify(statement, canonicalBytes, publicKey) {
+        async verify(canonicalBytes, publicKey) {
           events.push(`verify ${encodePublicMultikey(publicKey)}`);
-          return inline.verify(statement, canonicalBytes, publicKey);
+          return inline.verify(canonicalBytes, publicKey);
         },
         close: async () => {},
       },

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/core/crypto/ed25519.ts';
 import { isAccordError } from '../../src/core/errors.ts';
 import { canonicalBytes } from '../../src/core/json/canonical.ts';
+import { verifyProof } from '../../src/core/statements/proof.ts';
 import type { Statement } from '../../src/core/statements/types.ts';
 import { createProofVerifier, inlineProofVerifier, type ProofVerifier } from '../../src/server/proof-verifier.ts';
 import { Company } from '../helpers/company.ts';
@@ -17,7 +18,7 @@ const ACCORD = `sha256:${'ab'.repeat(32)}`;
 /** The refusal code of a check, or 'ok'. */
 async function verdict(v: ProofVerifier, statement: Statement, publicKey: Uint8Array): Promise<string> {
   try {
-    await v.verify(statement, canonicalBytes(statement), publicKey);
+    await v.verify(canonicalBytes(statement), publicKey);
     return 'ok';
   } catch (e) {
     if (isAccordError(e)) return e.code;
@@ -64,6 +65,36 @@ describe('createProofVerifier', () => {
       expect(fromWorker).toEqual(fromMain);
       expect(fromWorker).toEqual(['ok', 'PROOF_INVALID', 'PROOF_INVALID', 'PROOF_BAD_VALUE', 'PROOF_WRONG_CRYPTOSUITE']);
       expect(threaded.threads).toBe(1);
+    });
+
+    it('refuses with the code and message of core verifyProof, on either thread', async () => {
+      const c = new Company('messages.test');
+      const good = c.pledge({ accord: ACCORD, previous: null });
+      const renamed = { ...good, credentialSubject: { ...good.credentialSubject, name: 'Someone Else' } } as Statement;
+      const cases: [Statement, Uint8Array][] = [
+        [good, generateKeyPair().publicKey],
+        [renamed, c.key.publicKey],
+        [good, c.key.publicKey.subarray(0, 31)],
+      ];
+      const refusal = async (v: ProofVerifier, s: Statement, k: Uint8Array) => {
+        try {
+          await v.verify(canonicalBytes(s), k);
+          return null;
+        } catch (e) {
+          return isAccordError(e) ? { code: e.code, message: e.message } : e;
+        }
+      };
+      const reference = cases.map(([s, k]) => {
+        try {
+          verifyProof(s, k);
+          return null;
+        } catch (e) {
+          return isAccordError(e) ? { code: e.code, message: e.message } : e;
+        }
+      });
+      expect(reference.map((r) => (r as { code: string }).code)).toEqual(['PROOF_INVALID', 'PROOF_INVALID', 'PROOF_BAD_KEY']);
+      expect(await Promise.all(cases.map(([s, k]) => refusal(inline, s, k)))).toEqual(reference);
+      expect(await Promise.all(cases.map(([s, k]) => refusal(threaded, s, k)))).toEqual(reference);
     });
 
     it('answers many checks at once, each with its own verdict', async () => {
