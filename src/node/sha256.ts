@@ -12,9 +12,9 @@ export function sha256Node(data: Uint8Array): Uint8Array {
   return new Uint8Array(d.buffer, d.byteOffset, d.length);
 }
 
-/** DESIGN 2 digest, `sha256:` + lowercase hex: core bytes.ts `digestOf`. */
+/** DESIGN 2 digest, `sha256:` + lowercase hex: core bytes.ts `digestOf`. One-shot `hash` saves the Hash object. */
 export function digestOfNode(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return `sha256:${hash('sha256', bytes, 'hex')}`;
 }
 
 const LEAF_PREFIX = new Uint8Array([0x00]);
