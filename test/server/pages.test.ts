@@ -13,6 +13,8 @@ import { encodePublicMultikey } from '../../src/core/crypto/multikey.ts';
 import { isAccordError } from '../../src/core/errors.ts';
 import { verifyTlogProof } from '../../src/core/log/tlog-proof.ts';
 import { compileViews, renderErrorPage, VIEWS_DIR } from '../../src/server/views.ts';
+import { Company } from '../helpers/company.ts';
+import { startHarness } from './harness.ts';
 import { DELIST_REASON, FORMULA_NAMES, startPagesFixture, XSS_NAME, XSS_REASON, type PagesFixture } from './pages-fixture.ts';
 
 let f: PagesFixture;
@@ -470,3 +472,36 @@ function escapeLikeHandlebars(s: string): string {
   const map: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;', '`': '&#x60;', '=': '&#x3D;' };
   return s.replace(/[&<>"'`=]/g, (c) => map[c]!);
 }
+
+describe('the page of a signatory with many statements', () => {
+  it('shows the latest 50, oldest first, with links to the earlier ones, so the page stays small', async () => {
+    const h = await startHarness({ domains: ['busy.test'] });
+    try {
+      const c = new Company('busy.test', h.host);
+      const indexes: number[] = [];
+      let previous: string | null = null;
+      // 1 attestation + 52 pledges: 53 statements, two pages.
+      for (let i = 0; i < 52; i++) {
+        const res = await h.submit(c.pledge({ accord: h.accord, previous, name: `Busy ${i}` }));
+        expect(res.status).toBe(201);
+        previous = res.body.digest as string;
+        indexes.push(res.body.index as number);
+      }
+      const logIndexes = (html: string) => [...html.matchAll(/<th scope="row" data-label="Log index"><a href="\/log\/entries\/(\d+)">/g)].map((m) => Number(m[1]));
+      const first = decodeEntities((await request(h.app).get('/signatories/busy.test').expect(200)).text);
+      // The latest 50 pledges, in log order; the attestation and the first two pledges are earlier.
+      expect(logIndexes(first)).toEqual(indexes.slice(2));
+      expect(first).toContain('statements 4 to 53 of 53 here');
+      expect(first).toContain('<a href="/signatories/busy.test?page=2" rel="next">Earlier statements</a>');
+      expect(first).not.toContain('Later statements');
+      const second = decodeEntities((await request(h.app).get('/signatories/busy.test?page=2').expect(200)).text);
+      expect(logIndexes(second)).toEqual([indexes[0]! - 1, indexes[0]!, indexes[1]!]);
+      expect(second).toContain('<a href="/signatories/busy.test" rel="prev">Later statements</a>');
+      expect(second).not.toContain('Earlier statements');
+      // Past the last page: the last page.
+      expect(logIndexes((await request(h.app).get('/signatories/busy.test?page=9').expect(200)).text)).toEqual(logIndexes(second));
+    } finally {
+      await h.close();
+    }
+  });
+});

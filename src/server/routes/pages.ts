@@ -25,6 +25,8 @@ function notFound(message: string): AccordError {
 
 export const SIGNATORIES_PER_PAGE = 50;
 export const ENTRIES_PER_PAGE = 50;
+/** Statements on one page of a signatory's history (a busy signatory's page stays small). */
+export const HISTORY_PER_PAGE = 50;
 const MAX_QUERY_LENGTH = 200;
 const STATUS_FILTERS = ['current', 'withdrawn', 'delisted', 'all'] as const;
 type StatusFilter = (typeof STATUS_FILTERS)[number];
@@ -69,7 +71,32 @@ function countryName(code: string): string {
   }
 }
 
-function signatoryPage(s: SignatoryView, site: string, logKey: string) {
+/**
+ * One page of a signatory's statements: page 1 holds the latest HISTORY_PER_PAGE, page 2 the ones
+ * before them, and so on; each page lists its statements oldest first. A page past the last shows
+ * the last (the earliest statements).
+ */
+function historyPage(s: SignatoryView, requested: number) {
+  const total = s.history.length;
+  const pages = Math.max(1, Math.ceil(total / HISTORY_PER_PAGE));
+  const page = Math.min(requested, pages);
+  const end = total - (page - 1) * HISTORY_PER_PAGE;
+  const start = Math.max(0, end - HISTORY_PER_PAGE);
+  const path = `/signatories/${s.domain}`;
+  return {
+    statements: s.history.slice(start, end),
+    history: {
+      total,
+      pages,
+      first: start + 1,
+      last: end,
+      earlierHref: page < pages ? `${path}${queryString({ page: page + 1 })}` : null,
+      laterHref: page > 1 ? `${path}${queryString({ page: page === 2 ? undefined : page - 1 })}` : null,
+    },
+  };
+}
+
+function signatoryPage(s: SignatoryView, site: string, logKey: string, historyPageNo: number) {
   const profile: { label: string; value: string; href?: string }[] = [];
   if (s.country !== null) profile.push({ label: 'Country', value: countryName(s.country) });
   for (const l of s.links) profile.push({ label: LINK_LABELS[l.key] ?? l.key, value: l.url, href: l.url });
@@ -92,7 +119,7 @@ function signatoryPage(s: SignatoryView, site: string, logKey: string) {
     withdrawal: s.withdrawal,
     notice: s.status === 'delisted' ? s.notice : null,
     profile,
-    statements: s.history,
+    ...historyPage(s, historyPageNo),
     keys: s.keys,
     attestations: s.attestations,
     bundlePath,
@@ -214,10 +241,11 @@ export function pagesRouter(deps: RouteDeps): Router {
       throw notFound(`${describeValue(domain)} is not a domain a signatory can have.`);
     }
     const site = siteUrlOf(req);
-    await page(res, ['signatory', domain, site], async () => {
+    const historyPageNo = pageParam(req.query.page);
+    await page(res, ['signatory', domain, site, historyPageNo], async () => {
       const s = await model.signatory(domain);
       if (s === null) throw notFound(`No organisation with the domain ${domain} is in the registry.`);
-      return ['signatory', signatoryPage(s, site, model.keys.logKey)];
+      return ['signatory', signatoryPage(s, site, model.keys.logKey, historyPageNo)];
     });
   });
 
