@@ -198,10 +198,12 @@ async function admit(deps: AdmissionDeps, body: Uint8Array, arrived: () => void)
   const checkProof = async (publicKeyMultibase: string): Promise<void> => verifier.verify(canonical, decodePublicMultikey(publicKeyMultibase));
   const keyHints = perRegistry(keyHintsByRegistry, registry);
   const hintedKey = keyHints.get(method);
+  // The request goes out first: a check on this thread (no worker) then runs while it is on the wire.
+  const fetching = deps.didWebFetch(did);
   const early = hintedKey === undefined ? undefined : checkProof(hintedKey);
   // Its verdict may never be asked for (the fetch fails, the key changed): not an unhandled rejection.
   early?.catch(() => {});
-  const doc = await deps.didWebFetch(did);
+  const doc = await fetching;
   for (const m of doc.methods) keyHints.set(m.id, m.publicKeyMultibase);
   const listed = doc.methods.find((m) => m.id === method);
   if (listed === undefined) {

@@ -68,8 +68,10 @@ export function createApp(deps: AppDeps): AppHandler {
   // Query strings are parsed flat (?a=1&a=2 becomes an array, which the API refuses): express 5's
   // "simple" parser, never nested objects.
   app.set('query parser', 'simple');
-  // Behind a reverse proxy, the client address (the rate limit's key, the logs) comes from
-  // X-Forwarded-For as far as the configured proxies vouch for it; by default it is the socket's.
+  // Behind a reverse proxy, what express reports of the client (req.ip, and req.protocol for the
+  // pages' absolute links) comes from X-Forwarded-* as far as the configured proxies vouch for it;
+  // by default from the socket. The submission endpoint applies the same trust to the address its
+  // rate limit counts (client-address.ts).
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   app.use(securityMiddleware());
   app.use('/api/v1', apiRouter({ registry }));

@@ -96,7 +96,7 @@ function submissionLimit(perMinute: number, trustProxy: Config['trustProxy'], lo
 }
 
 /** DESIGN 7: "a body that is not application/json gets 415"; RFC 8259 8.1: JSON is UTF-8. */
-export function requireJson(header: string | undefined): void {
+function requireJson(header: string | undefined): void {
   const [type, ...params] = (header ?? '').split(';');
   if (type?.trim().toLowerCase() !== 'application/json') {
     throw new AccordError('UNSUPPORTED_MEDIA_TYPE', `a statement is sent as application/json, got ${describeValue(header === undefined || header === '' ? '(no content type)' : header)}`);

@@ -535,7 +535,7 @@ describe('the proof check during the did:web fetch', () => {
       events.length = 0;
       expect((await h.submit(c.pledge({ accord: h.accord, previous: first.body.digest, name: 'Second' }))).status).toBe(201);
       // Now the check runs while the document is fetched, and only once (same key listed).
-      expect(events).toEqual([key, 'fetch', 'fetched']);
+      expect(events).toEqual(['fetch', key, 'fetched']);
     } finally {
       await fetcher.close();
       await h.close();
