@@ -37,6 +37,8 @@ export const ACCORD_SIGN: BundleSet;
 export const ACCORD_EXPORT: BundleSet;
 /** accord-admin: `src/cli/admin.ts`. */
 export const ACCORD_ADMIN: BundleSet;
+/** The registry server and its proof-checking thread. */
+export const ACCORD_REGISTRY: BundleSet;
 /** CommonJS packages never bundled: a bundle require()s them from the checkout root when first needed. */
 export const EXTERNAL: readonly string[];
 /** The checkout root (absolute, with a trailing separator). */

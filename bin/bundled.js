@@ -67,11 +67,17 @@ export const ACCORD_SIGN = Object.freeze({ name: 'accord-sign', entries: Object.
 export const ACCORD_EXPORT = Object.freeze({ name: 'accord-export', entries: Object.freeze(['src/cli/export.ts']) });
 /** accord-admin: the command line with the registry (storage, sequencer, keys) it opens. */
 export const ACCORD_ADMIN = Object.freeze({ name: 'accord-admin', entries: Object.freeze(['src/cli/admin.ts']) });
+/** The registry server (`npm start`) and its proof-checking thread. */
+export const ACCORD_REGISTRY = Object.freeze({
+  name: 'accord-registry',
+  entries: Object.freeze(['src/main.ts', 'src/server/proof-worker.ts']),
+});
 
 /**
  * CommonJS packages that are never bundled, in every set: better-sqlite3 finds its native addon
- * through `bindings`, from the path of its own files; pg may load the optional native pg-native.
- * Both stay where npm put them, and a bundle loads them from the checkout as the source does: an
+ * through `bindings`, from the path of its own files; pg may load the optional native pg-native;
+ * esbuild (which the registry uses at run time to build its browser verifier) runs its native
+ * binary, found from the path of its own files, through a worker thread of its own. All three stay where npm put them, and a bundle loads them from the checkout as the source does: an
  * `import` of one becomes `require()` from the checkout root (the banner's `require`), run when
  * the importing module is first evaluated. So they resolve wherever the cache is (a bare `import`
  * in the output would resolve from the bundle's directory, which ACCORD_BUNDLE_CACHE may put
@@ -81,7 +87,7 @@ export const ACCORD_ADMIN = Object.freeze({ name: 'accord-admin', entries: Objec
  * build refuses others): `import x from` an ES module through require() would give x the module
  * namespace, not its default export.
  */
-export const EXTERNAL = Object.freeze(['better-sqlite3', 'pg']);
+export const EXTERNAL = Object.freeze(['better-sqlite3', 'pg', 'esbuild']);
 
 /** Bump when the build options change in a way the input hashes do not show. */
 const FORMAT = 1;

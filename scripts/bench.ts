@@ -213,7 +213,7 @@ interface Registry {
 async function startRegistry(env: Record<string, string>): Promise<Registry> {
   const dataDir = await mkdtemp(join(tmpdir(), 'accord-bench-registry-'));
   const profile = values['profile-registry'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['profile-registry']}`];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...profile, 'bin/accord-registry.js'], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'info', SUBMIT_RATE_LIMIT: '0', REGISTRY_ORIGIN: 'bench.accord.test/log', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -16,6 +16,7 @@ import { openRegistry } from './registry.ts';
 import { createApp } from './server/app.ts';
 import { createDidWebFetcher } from './server/did-web.ts';
 import { createProofVerifier } from './server/proof-verifier.ts';
+import { proofWorkerScript } from './server/proof-worker-script.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   const didWeb = createDidWebFetcher({ hosts: config.didWebHosts });
   // Proof checks on another core when there is one (src/server/proof-verifier.ts): one thread
   // verifies thousands of proofs a second, more than one main thread can admit.
-  const proofVerifier = createProofVerifier(availableParallelism() > 1 ? 1 : 0);
+  const proofThreads = availableParallelism() > 1 ? 1 : 0;
+  const proofVerifier = createProofVerifier(proofThreads, proofThreads > 0 ? await proofWorkerScript() : undefined);
   const app = createApp({ registry, config, logger, didWebFetch: didWeb.fetch, proofVerifier });
   const server = createServer(app);
 

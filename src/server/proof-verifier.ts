@@ -36,7 +36,8 @@ export interface ProofJob {
 export type ProofAnswer = { id: number; refusal: ProofRefusal } | { id: number; failed: string };
 export type ProofReply = { ready: true } | { answers: ProofAnswer[] };
 
-const WORKER_URL = new URL('./proof-worker.js', import.meta.url);
+/** The worker's script from source: a shim that loads proof-worker.ts through tsx. */
+export const PROOF_WORKER_SOURCE = new URL('./proof-worker.js', import.meta.url);
 
 function settle(refusal: ProofRefusal): void {
   if (refusal !== null) throw new AccordError(refusal.code, refusal.message);
@@ -86,7 +87,13 @@ class ThreadedProofVerifier implements ProofVerifier {
   #nextId = 1;
   #closed = false;
 
-  constructor(readonly threads: number) {
+  readonly #script: URL;
+
+  constructor(
+    readonly threads: number,
+    script: URL,
+  ) {
+    this.#script = script;
     for (let i = 0; i < threads; i++) this.#slots.push(this.#spawn());
   }
 
@@ -96,8 +103,8 @@ class ThreadedProofVerifier implements ProofVerifier {
 
   #spawn(): Slot {
     // No inherited execArgv: a parent started with `--import tsx` (or --cpu-prof) would pass it on;
-    // the worker script registers tsx itself.
-    const worker = new Worker(WORKER_URL, { execArgv: [] });
+    // the source shim registers tsx itself, and a bundle needs no loader.
+    const worker = new Worker(this.#script, { execArgv: [] });
     // A worker never keeps the process alive: the HTTP server and the database do, until closed.
     worker.unref();
     const slot: Slot = { worker, ready: false, broken: false, pending: new Map(), outbox: [] };
@@ -169,8 +176,12 @@ class ThreadedProofVerifier implements ProofVerifier {
   }
 }
 
-/** A verifier with `threads` worker threads; 0 checks on the calling thread. */
-export function createProofVerifier(threads: number): ProofVerifier {
+/**
+ * A verifier with `threads` worker threads; 0 checks on the calling thread. `script` is the
+ * workers' module: the source shim by default, the registry bundle's (proof-worker-script.ts)
+ * when the server runs from its bundle.
+ */
+export function createProofVerifier(threads: number, script: URL = PROOF_WORKER_SOURCE): ProofVerifier {
   if (!Number.isSafeInteger(threads) || threads < 0) throw new AccordError('BAD_ARGUMENT', `threads must be a non-negative integer, got ${threads}`);
-  return threads === 0 ? inlineProofVerifier() : new ThreadedProofVerifier(threads);
+  return threads === 0 ? inlineProofVerifier() : new ThreadedProofVerifier(threads, script);
 }

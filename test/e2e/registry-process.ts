@@ -1,7 +1,7 @@
 /**
- * The registry as an operator runs it: `src/main.ts` (what `npm start` runs) in a child process,
- * with HOST=127.0.0.1 and PORT=0 (it logs the port it got as pino JSON on stdout) and the given
- * environment.
+ * The registry as an operator runs it: `bin/accord-registry.js` (what `npm start` runs: the bundle
+ * of src/main.ts) in a child process, with HOST=127.0.0.1 and PORT=0 (it logs the port it got as
+ * pino JSON on stdout) and the given environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { REPO_ROOT } from '../cli/run-tool.ts';
@@ -18,7 +18,7 @@ export interface RegistryProcess {
 
 export function startRegistryProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<RegistryProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['bin/accord-registry.js'], {
       cwd: REPO_ROOT,
       // HOST: the registry listens on the loopback address only, never on the network.
       env: { ...process.env, NODE_OPTIONS: '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },

@@ -24,6 +24,8 @@ export type HostBehaviour =
   | { kind: 'document'; body: string | Uint8Array; contentType?: string; status?: number; headers?: Record<string, string> }
   /** Accept the request and never answer (a timeout). */
   | { kind: 'stall' }
+  /** Answer 200 with the headers and the start of a body, then never finish it (a timeout mid-body). */
+  | { kind: 'stallBody' }
   /** Stream this many bytes of JSON-looking filler, with no Content-Length (a size cap test). */
   | { kind: 'endless'; bytes: number; contentType?: string };
 
@@ -84,6 +86,11 @@ export class DidHost {
       return;
     }
     if (b.kind === 'stall') return; // never answers; close() destroys the socket
+    if (b.kind === 'stallBody') {
+      res.writeHead(200, { 'content-type': 'application/did+json' });
+      res.write('{"id":"did:web:');
+      return;
+    }
     if (b.kind === 'endless') {
       res.writeHead(200, { 'content-type': b.contentType ?? 'application/did+json' });
       const chunk = Buffer.alloc(4096, 0x20);

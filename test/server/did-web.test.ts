@@ -29,7 +29,7 @@ function codeOfSync(f: () => unknown): string {
   throw new Error('expected a refusal');
 }
 
-const DOMAINS = ['good.test', 'plain.test', 'ld.test', 'html.test', 'redirect.test', 'gone.test', 'broken.test', 'big.test', 'declared.test', 'slow.test', 'wrongid.test', 'none.test'];
+const DOMAINS = ['good.test', 'plain.test', 'ld.test', 'html.test', 'redirect.test', 'gone.test', 'broken.test', 'big.test', 'declared.test', 'slow.test', 'slowbody.test', 'wrongid.test', 'none.test'];
 
 describe('the guarded did:web fetch', () => {
   let host: DidHost;
@@ -105,6 +105,24 @@ describe('the guarded did:web fetch', () => {
     it('gives up on a stalling host with DID_WEB_TIMEOUT', async () => {
       host.set('slow.test', { kind: 'stall' });
       expect(await codeOf(fetcher.fetch('did:web:slow.test'))).toBe('DID_WEB_TIMEOUT');
+    });
+
+    it('gives up on a host that stalls in the middle of the body with DID_WEB_TIMEOUT', async () => {
+      host.set('slowbody.test', { kind: 'stallBody' });
+      expect(await codeOf(fetcher.fetch('did:web:slowbody.test'))).toBe('DID_WEB_TIMEOUT');
+    });
+
+    it('still fetches from a host after refusing and abandoning answers of it', async () => {
+      // The refusals above abandon requests part way (headers read, body cut, timer fired); the
+      // connections they leave must not keep the next fetch from the same host waiting.
+      host.set('slow.test', { kind: 'stall' });
+      host.set('big.test', { kind: 'endless', bytes: 200_000 });
+      host.set('html.test', { kind: 'document', body: '{}', contentType: 'text/html' });
+      const good = new Company('good.test', host);
+      const refused = await Promise.all(['slow.test', 'big.test', 'html.test', 'gone.test'].map((d) => codeOf(fetcher.fetch(`did:web:${d}`))));
+      expect(refused).toEqual(['DID_WEB_TIMEOUT', 'DID_WEB_TOO_LARGE', 'DID_WEB_BAD_CONTENT_TYPE', 'DID_WEB_NOT_FOUND']);
+      const docs = await Promise.all(Array.from({ length: 8 }, () => fetcher.fetch(good.did)));
+      expect(docs.map((d) => d.methods)).toEqual(Array.from({ length: 8 }, () => [{ id: `${good.did}#key-1`, publicKeyMultibase: encodePublicMultikey(good.key.publicKey) }]));
     });
 
     it('refuses a document about another DID with DID_WEB_BAD_DOCUMENT', async () => {

@@ -1,12 +1,34 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BundleManifest } from '../../bin/bundled.js';
 import { verifyCheckpoint } from '../../src/core/log/checkpoint.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+/**
+ * A preload that counts node:module register() calls (tsx registers its loader so) and writes the
+ * count on stderr at exit: Node 20 cannot load a .ts file without a loader, so none means the
+ * server ran from its bundle.
+ */
+const SPY = `
+import module from 'node:module';
+let loaders = 0;
+const register = module.register;
+module.register = function (...args) { loaders++; return register.apply(this, args); };
+module.syncBuiltinESMExports();
+process.on('exit', () => process.stderr.write(JSON.stringify({ loaders }) + '\\n'));`;
+
+let cacheParent: string;
+beforeAll(async () => {
+  // Its own bundle cache (ACCORD_BUNDLE_CACHE), so the test sees the set built and never touches the checkout's.
+  cacheParent = await mkdtemp(join(tmpdir(), 'accord-main-cache-'));
+});
+afterAll(async () => {
+  await rm(cacheParent, { recursive: true, force: true });
+});
 
 interface Run {
   code: number | null;
@@ -14,10 +36,14 @@ interface Run {
   stderr: string;
 }
 
-/** Starts `tsx src/main.ts` (what `npm start` runs) with the given environment. */
+/** Starts `node bin/accord-registry.js` (what `npm start` runs) with the given environment and the spy. */
 function start(env: Record<string, string>, onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['src/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/accord-registry.js'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ACCORD_BUNDLE_CACHE: cacheParent, NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(SPY)}`, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -30,7 +56,7 @@ function start(env: Record<string, string>, onStdout?: (text: string, kill: (sig
   });
 }
 
-describe('npm start (src/main.ts)', () => {
+describe('npm start (bin/accord-registry.js: the bundle of src/main.ts)', () => {
   it('refuses a bad configuration with one clear line and exit code 2', async () => {
     const run = await start({ PORT: 'eighty', DID_WEB_HOSTS: 'example.com=ftp://x' });
     expect(run.code).toBe(2);
@@ -61,6 +87,11 @@ describe('npm start (src/main.ts)', () => {
       });
       expect(run.code).toBe(0);
       expect(checkpoint.split('\n').slice(0, 2)).toEqual(['main.test/log', '1']);
+      // It ran from the bundle set of the server and its proof thread, with no loader registered.
+      expect(JSON.parse(run.stderr.trimEnd().split('\n').pop() ?? '')).toEqual({ loaders: 0 });
+      expect((await readdir(join(cacheParent, 'accord-registry'))).sort()).toEqual(['bundles.json', 'main.mjs', 'proof-worker.mjs']);
+      const manifest = JSON.parse(await readFile(join(cacheParent, 'accord-registry', 'bundles.json'), 'utf8')) as BundleManifest;
+      expect(manifest.entries).toEqual(['src/main.ts', 'src/server/proof-worker.ts']);
       expect(run.stdout).toContain('"msg":"stopped"');
       // HOST: listening on the loopback address only, and saying so.
       expect(run.stdout).toContain('"host":"127.0.0.1"');
