@@ -21,7 +21,8 @@
  * Flags: --entries N (20000), --duration S per load phase (10), --connections C (32), --workers N
  * (all cores), --only baseline,verify,rss,append,read (all), --keep (keep the temp registry),
  * --profile-registry DIR (write a V8 CPU profile of the registry process there, to find bottlenecks).
- * The registry is `npm start` (src/main.ts) with HOST=127.0.0.1, in a child process.
+ * The registry is `npm start` (bin/accord-registry.js: the bundle of src/main.ts) with HOST=127.0.0.1,
+ * in a child process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
@@ -206,7 +207,7 @@ interface Registry {
 }
 
 /**
- * The registry exactly as `npm start` runs it (src/main.ts), from the same environment (DESIGN 9),
+ * The registry exactly as `npm start` runs it (bin/accord-registry.js), from the same environment (DESIGN 9),
  * listening on 127.0.0.1 only (HOST), so the benchmark never opens a port to the network. Its
  * start-up log line (pino JSON on stdout) names the port it got for PORT=0.
  */
