@@ -76,10 +76,11 @@ export const ACCORD_REGISTRY = Object.freeze({
 /**
  * CommonJS packages that are never bundled, in every set: better-sqlite3 finds its native addon
  * through `bindings`, from the path of its own files; pg may load the optional native pg-native;
- * esbuild (which the registry uses at run time to build its browser verifier) runs its native
- * binary, found from the path of its own files, through a worker thread of its own. All three stay where npm put them, and a bundle loads them from the checkout as the source does: an
- * `import` of one becomes `require()` from the checkout root (the banner's `require`), run when
- * the importing module is first evaluated. So they resolve wherever the cache is (a bare `import`
+ * esbuild (which the registry calls at start-up to build its browser verifier) starts its native
+ * binary, also found from the path of its own files. All three stay where npm put them, and a
+ * bundle loads them from the checkout as the source does: an `import` of one becomes `require()`
+ * from the checkout root (the banner's `require`), run when the importing module is first
+ * evaluated. So they resolve wherever the cache is (a bare `import`
  * in the output would resolve from the bundle's directory, which ACCORD_BUNDLE_CACHE may put
  * outside the checkout), and stay lazy (esbuild hoists an external `import` to the top of the
  * output: `--help` would load the storage drivers). Their code is not an input of the manifest:

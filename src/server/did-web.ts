@@ -222,7 +222,7 @@ interface FetchTarget {
 const TARGETS_KEPT = 10_000;
 
 /** What a did:web fetch asks for (DESIGN 7's media types). */
-const DOCUMENT_REQUEST_HEADERS = { accept: 'application/did+json, application/did+ld+json, application/json' };
+const DOCUMENT_REQUEST_HEADERS = Object.freeze({ accept: 'application/did+json, application/did+ld+json, application/json' });
 
 /**
  * The refusal for a response's status and headers, or null if its body is to be read: 200 only
