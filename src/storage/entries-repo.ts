@@ -93,6 +93,25 @@ export async function getEntriesBySubject(db: Db, subject: string, opts: { limit
   return rows.map(toRow);
 }
 
+/** How many entries are about a subject (one range count of the subject index). */
+export async function countEntriesBySubject(db: Db, subject: string): Promise<number> {
+  const r = await db
+    .selectFrom('entries')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('subject', '=', subject)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+/**
+ * Entries about a subject without their bytes, oldest first: those at positions
+ * `offset <= i < offset + limit` of the subject's own list (for a page of a signatory's history).
+ */
+export async function getEntrySummariesBySubject(db: Db, subject: string, opts: { offset: number; limit: number }): Promise<EntrySummary[]> {
+  const rows = await db.selectFrom('entries').select(SUMMARY).where('subject', '=', subject).orderBy('idx').limit(opts.limit).offset(opts.offset).execute();
+  return rows.map(toSummary);
+}
+
 /** The latest entry of a type about a subject (e.g. a signatory's latest DomainAttestation). */
 export async function getLatestBySubjectAndType(db: Db, subject: string, type: string): Promise<EntryRow | undefined> {
   const r = await db

@@ -99,6 +99,11 @@ describe('the JSON API', () => {
         { index: res.body.attestation.index, digest: res.body.attestation.digest, type: 'DomainAttestation', validFrom: expect.any(String) },
         { index: res.body.attestation.index + 1, digest: heads['alpha.test'], type: 'AccordPledge', validFrom: res.body.since },
       ]);
+      expect(res.body.statementsPage).toEqual({ page: 1, pages: 1, pageSize: 50, total: 2 });
+    });
+
+    it.each(['0', '01', '-1', '1&page=2'])('refuses ?page=%s with 400 INVALID_PAGE', async (raw) => {
+      await expectApiError(`/api/v1/signatories/alpha.test?page=${raw}`, 400, 'INVALID_PAGE');
     });
 
     it('shows a withdrawn signatory as withdrawn, its head the withdrawal', async () => {
@@ -218,5 +223,42 @@ describe('the JSON API', () => {
   it('answers unknown API paths with a JSON 404', async () => {
     await expectApiError('/api/v1/nothing-here', 404, 'NOT_FOUND');
     await expectApiError('/api/v2/signatories', 404, 'NOT_FOUND');
+  });
+});
+
+describe('GET /api/v1/signatories/:domain with a long history', () => {
+  it('answers the latest 50 statements, oldest first, and the earlier ones page by page', async () => {
+    const h = await startHarness({ domains: ['busy.test'] });
+    try {
+      const c = new Company('busy.test', h.host);
+      const pledges: { index: number; digest: string }[] = [];
+      let previous: string | null = null;
+      // 1 attestation + 52 pledges: 53 statements, two pages.
+      for (let i = 0; i < 52; i++) {
+        const res = await h.submit(c.pledge({ accord: h.accord, previous, name: `Busy ${i}` }));
+        expect(res.status).toBe(201);
+        previous = res.body.digest as string;
+        pledges.push({ index: res.body.index as number, digest: previous });
+      }
+      const page = async (query: string) => (await request(h.app).get(`/api/v1/signatories/busy.test${query}`).expect(200)).body;
+      const first = await page('');
+      expect(first.head).toBe(previous);
+      expect(first.statements.map((s: { index: number; digest: string }) => ({ index: s.index, digest: s.digest }))).toEqual(pledges.slice(2));
+      expect(first.statementsPage).toEqual({ page: 1, pages: 2, pageSize: 50, total: 53 });
+      expect(await page('?page=1')).toEqual(first);
+      const second = await page('?page=2');
+      expect(second.statements.map((s: { index: number; type: string }) => [s.index, s.type])).toEqual([
+        [pledges[0]!.index - 1, 'DomainAttestation'],
+        [pledges[0]!.index, 'AccordPledge'],
+        [pledges[1]!.index, 'AccordPledge'],
+      ]);
+      expect(second.statementsPage).toEqual({ page: 2, pages: 2, pageSize: 50, total: 53 });
+      // Past the last page: no statements, and the page numbers say why.
+      const third = await page('?page=3');
+      expect(third.statements).toEqual([]);
+      expect(third.statementsPage).toEqual({ page: 3, pages: 2, pageSize: 50, total: 53 });
+    } finally {
+      await h.close();
+    }
   });
 });

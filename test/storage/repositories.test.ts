@@ -5,6 +5,7 @@ import { openDatabase, type DatabaseHandle } from '../../src/storage/db.ts';
 import { getCheckpointBySize, getLatestCheckpoint, getLatestCheckpointSize, getRecentCheckpoints, insertCheckpoint } from '../../src/storage/checkpoints-repo.ts';
 import {
   countEntries,
+  countEntriesBySubject,
   countEntriesByType,
   findIndexesByDigest,
   getAccordById,
@@ -13,6 +14,7 @@ import {
   getEntry,
   getEntryByDigest,
   getEntryBytesRange,
+  getEntrySummariesBySubject,
   getLatestBySubjectAndType,
   getRecentEntries,
   insertEntries,
@@ -66,6 +68,13 @@ describe.each(engines)('repositories on $name', (engine) => {
     it("lists a signatory's statements, the latest of a type, recent entries and counts by type", async () => {
       expect((await getEntriesBySubject(h.db, 'did:web:a.example')).map((e) => e.index)).toEqual([1, 2, 5]);
       expect((await getEntriesBySubject(h.db, 'did:web:a.example', { type: 'AccordPledge' })).map((e) => e.index)).toEqual([2]);
+      expect(await countEntriesBySubject(h.db, 'did:web:a.example')).toBe(3);
+      expect(await countEntriesBySubject(h.db, 'did:web:nobody.example')).toBe(0);
+      expect(await getEntrySummariesBySubject(h.db, 'did:web:a.example', { offset: 1, limit: 2 })).toEqual([
+        { index: 2, digest: row(2).digest, type: 'AccordPledge', subject: 'did:web:a.example', validFrom: row(2).validFrom },
+        { index: 5, digest: row(5).digest, type: 'AccordWithdrawal', subject: 'did:web:a.example', validFrom: row(5).validFrom },
+      ]);
+      expect(await getEntrySummariesBySubject(h.db, 'did:web:a.example', { offset: 3, limit: 2 })).toEqual([]);
       expect((await getLatestBySubjectAndType(h.db, 'did:web:b.example', 'DomainAttestation'))?.index).toBe(3);
       expect((await getRecentEntries(h.db, { limit: 3 })).map((e) => e.index)).toEqual([6, 5, 4]);
       expect((await getRecentEntries(h.db, { limit: 3, before: 4 })).map((e) => e.index)).toEqual([3, 2, 1]);

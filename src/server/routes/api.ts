@@ -7,7 +7,7 @@
  * |---|---|
  * | POST /statements | (served before express: src/server/submit-endpoint.ts) |
  * | GET /signatories?q&status&page | `{ total, page, pageSize, signatories: [...] }` |
- * | GET /signatories/:domain | the signatory: did, domain, name, status, head, accord, since, updatedAt, country, links, keys, attestation, notice, statements |
+ * | GET /signatories/:domain?page | the signatory: did, domain, name, status, head, accord, since, updatedAt, country, links, keys, attestation, notice, statements (page 1: the latest 50, oldest first), statementsPage `{ page, pages, pageSize, total }` |
  * | GET /entries/:index | the logged bytes, unchanged (application/json) |
  * | GET /entries/:index/proof | C2SP tlog-proof text against the latest checkpoint (text/plain) |
  * | GET /proof/inclusion?index&size | `{ index, size, leafHash, proof }` (base64, leaf first; size defaults to the latest) |
@@ -25,7 +25,7 @@ import { leafHashNode } from '../../node/sha256.ts';
 import { didWebFromDomain } from '../../core/statements/did.ts';
 import type { AccordTextSubject } from '../../core/statements/types.ts';
 import { accordInfoFromEntry } from '../../log/accord-info.ts';
-import { getAccordEntries, getEntriesBySubject, getEntry } from '../../storage/entries-repo.ts';
+import { countEntriesBySubject, getAccordEntries, getEntry, getEntrySummariesBySubject } from '../../storage/entries-repo.ts';
 import type { Database } from '../../storage/schema.ts';
 import { getSignatoryByDomain, listSignatories, type SignatoryRow } from '../../storage/signatories-repo.ts';
 import { parseStrictJson } from '../../core/json/strict-parse.ts';
@@ -61,6 +61,14 @@ function queryValue(req: Request, name: string, code: string): string | undefine
   return v;
 }
 
+/** `?page=N`, from 1; absent: 1. */
+function pageOf(req: Request): number {
+  const raw = queryValue(req, 'page', 'INVALID_PAGE');
+  const page = raw === undefined ? 1 : parseCount(raw, 'page', 'INVALID_PAGE');
+  if (page < 1) throw new AccordError('INVALID_PAGE', 'page starts at 1');
+  return page;
+}
+
 function notFound(what: string): AccordError {
   return new AccordError('NOT_FOUND', what);
 }
@@ -82,9 +90,24 @@ function signatorySummary(r: SignatoryRow) {
   };
 }
 
-async function signatoryDetail(db: Kysely<Database>, r: SignatoryRow) {
+/**
+ * Page `page` of a subject's statements, as the signatory page shows them: page 1 holds the latest
+ * PAGE_SIZE, page 2 the ones before them, and so on, each oldest first. A page past the last is
+ * empty. Positions are counted in the subject index, so a long history costs one page of rows.
+ */
+async function statementPage(db: Kysely<Database>, subject: string, page: number) {
+  const total = await countEntriesBySubject(db, subject);
+  const end = total - (page - 1) * PAGE_SIZE;
+  const start = Math.max(0, end - PAGE_SIZE);
+  const rows = end <= 0 ? [] : await getEntrySummariesBySubject(db, subject, { offset: start, limit: end - start });
+  return {
+    statements: rows.map((e) => ({ index: e.index, digest: e.digest, type: e.type, validFrom: e.validFrom })),
+    statementsPage: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), pageSize: PAGE_SIZE, total },
+  };
+}
+
+async function signatoryDetail(db: Kysely<Database>, r: SignatoryRow, page: number) {
   const s = r.state;
-  const statements = await getEntriesBySubject(db, r.did);
   return {
     ...signatorySummary(r),
     links: s.links ?? {},
@@ -95,7 +118,7 @@ async function signatoryDetail(db: Kysely<Database>, r: SignatoryRow) {
         ? null
         : { index: s.attestation.index, digest: s.attestation.digest, url: s.attestation.url, observedAt: s.attestation.observedAt, documentDigest: s.attestation.documentDigest },
     notice: s.notice,
-    statements: statements.map((e) => ({ index: e.index, digest: e.digest, type: e.type, validFrom: e.validFrom })),
+    ...(await statementPage(db, r.did, page)),
   };
 }
 
@@ -121,9 +144,7 @@ export function apiRouter(deps: ApiDeps): Router {
     if (statusRaw !== undefined && statusRaw !== 'all' && !(STATUSES as readonly string[]).includes(statusRaw)) {
       throw new AccordError('INVALID_STATUS', `status must be one of ${STATUSES.join(', ')} or all, got ${describeValue(statusRaw)}`);
     }
-    const pageRaw = queryValue(req, 'page', 'INVALID_PAGE');
-    const page = pageRaw === undefined ? 1 : parseCount(pageRaw, 'page', 'INVALID_PAGE');
-    if (page < 1) throw new AccordError('INVALID_PAGE', 'page starts at 1');
+    const page = pageOf(req);
     const status = statusRaw === undefined || statusRaw === 'all' ? undefined : (statusRaw as SignatoryStatus);
     const { rows, total } = await listSignatories(db, {
       ...(q === '' ? {} : { search: q }),
@@ -139,10 +160,11 @@ export function apiRouter(deps: ApiDeps): Router {
     if (didWebFromDomain(domain) === null) {
       throw new AccordError('INVALID_DOMAIN', `not a domain a signatory did:web can name (lowercase, at least two labels): ${describeValue(domain)}`);
     }
+    const page = pageOf(req);
     const row = await getSignatoryByDomain(db, domain);
     // A DID that never pledged is not in the registry (DESIGN 7 statuses).
     if (row === undefined || signatoryStatus(row.state) === null) throw notFound(`${domain} has never pledged`);
-    res.json(await signatoryDetail(db, row));
+    res.json(await signatoryDetail(db, row, page));
   });
 
   const entryIndex = async (raw: unknown): Promise<{ index: number; size: number }> => {
