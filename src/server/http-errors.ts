@@ -13,8 +13,8 @@
  * | 415 | UNSUPPORTED_MEDIA_TYPE |
  * | 422 | the signatory's domain is at fault, not the request: DID_WEB_* (document cannot be fetched or used, DESIGN 7), KEY_NOT_IN_DID_DOCUMENT, KEY_NOT_ATTESTED |
  * | 429 | RATE_LIMITED |
- * | 500 | INTERNAL and every error that is not an AccordError, plus codes of the server's own machinery (DB_*, LOG_* other than the above, SEQUENCER_*, REGISTRY_KEY*, KEY_FILE_*, CONFIG_*, VIEWS_*...): logged, answered without details |
- * | 503 | SHUTTING_DOWN, SEQUENCER_CLOSED, SEQUENCER_CONTENTION (try again) |
+ * | 500 | INTERNAL and every error that is not an AccordError, plus codes of the server's own machinery (DB_* other than DB_BUSY, LOG_* other than the above, SEQUENCER_*, REGISTRY_KEY*, KEY_FILE_*, CONFIG_*, VIEWS_*...): logged, answered without details |
+ * | 503 | SHUTTING_DOWN, SEQUENCER_CLOSED, SEQUENCER_CONTENTION, DB_BUSY (another process held the write lock too long) (try again) |
  *
  * Under /api/ the body is `{ "error": { "code", "message", ...details } }` (DESIGN 7); elsewhere an
  * HTML page. A 5xx never carries the internal message or a stack trace.
@@ -43,6 +43,7 @@ const EXACT: Readonly<Record<string, number>> = {
   SHUTTING_DOWN: 503,
   SEQUENCER_CLOSED: 503,
   SEQUENCER_CONTENTION: 503,
+  DB_BUSY: 503,
   WITHDRAWAL_ACCORD_MISMATCH: 409,
   LOG_ENTRY_NOT_FOUND: 404,
   LOG_BAD_PROOF_REQUEST: 400,

@@ -4,10 +4,14 @@
  * forks (DESIGN 9).
  *
  * - SQLite: `BEGIN IMMEDIATE` takes the RESERVED lock at once (a plain BEGIN would take it only
- *   at the first write, after we had read a size that may be stale). Another process waits for it
- *   up to busy_timeout. Two handles in ONE process must not wait that way: better-sqlite3 is
- *   synchronous, so the waiter would block the event loop that the holder needs to finish. They
- *   queue on an in-process mutex per database file first.
+ *   at the first write, after we had read a size that may be stale). better-sqlite3 is
+ *   synchronous, so SQLite's own wait for a lock held elsewhere (busy_timeout) would stop the
+ *   event loop: no page, no admission, nothing, until the other writer is done. So the lock is
+ *   asked for without waiting (busy_timeout 0 for that one statement), and while another process
+ *   holds it the attempt is repeated on a timer (1 ms, doubling up to 25 ms), for up to
+ *   BUSY_TIMEOUT_MS in all, the connection released in between so reads go on. After that:
+ *   DB_BUSY (503 over HTTP: try again), nothing written. Two handles in ONE process queue on an in-process mutex per
+ *   database file first.
  * - PostgreSQL: `pg_advisory_xact_lock` inside the transaction; released at COMMIT or ROLLBACK.
  *   Under READ COMMITTED every later statement sees what the previous holder committed.
  *
@@ -15,7 +19,8 @@
  * may have appended since (the sequencer does).
  */
 import { sql, type Kysely } from 'kysely';
-import type { DatabaseHandle } from './db.ts';
+import { AccordError } from '../core/errors.ts';
+import { BUSY_TIMEOUT_MS, type DatabaseHandle } from './db.ts';
 import type { Database } from './schema.ts';
 
 /** ASCII "ACCORD": the advisory lock all sequencers of a PostgreSQL database share. */
@@ -39,42 +44,83 @@ async function inProcessMutex<T>(key: string, fn: () => Promise<T>): Promise<T> 
   }
 }
 
+/** First and longest pause between two attempts at SQLite's write lock (ms). */
+const LOCK_RETRY_FIRST_MS = 1;
+const LOCK_RETRY_MAX_MS = 25;
+
+export interface WriteTransactionOptions {
+  /** SQLite: how long to keep asking for a write lock another process holds (ms). Default BUSY_TIMEOUT_MS. */
+  lockWaitMs?: number;
+}
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
+}
+
+/** `BEGIN IMMEDIATE` without SQLite waiting inside it; false if another connection holds the lock. */
+async function tryBeginImmediate(conn: Kysely<Database>): Promise<boolean> {
+  await sql.raw('pragma busy_timeout = 0').execute(conn);
+  try {
+    await sql`begin immediate`.execute(conn);
+    return true;
+  } catch (e) {
+    if (isBusy(e)) return false;
+    throw e;
+  } finally {
+    await sql.raw(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`).execute(conn);
+  }
+}
+
 /**
  * Runs fn in a transaction holding the write lock; commits if fn resolves, rolls back if it
  * throws. Resolves only after COMMIT returned, i.e. after the commit is durable (db.ts settings).
  */
-export async function writeTransaction<T>(handle: DatabaseHandle, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function writeTransaction<T>(handle: DatabaseHandle, fn: (trx: Kysely<Database>) => Promise<T>, opts: WriteTransactionOptions = {}): Promise<T> {
   if (handle.engine === 'postgres') {
     return handle.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${sql.lit(SEQUENCER_LOCK_ID)})`.execute(trx);
       return fn(trx);
     });
   }
-  return inProcessMutex(handle.location, () =>
-    handle.db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
-      let result: T;
-      try {
-        result = await fn(conn);
-      } catch (e) {
-        try {
-          await sql`rollback`.execute(conn);
-        } catch {
-          // The transaction may already be gone (SQLite rolls back on some errors itself).
-        }
-        throw e;
-      }
-      try {
-        await sql`commit`.execute(conn);
-      } catch (e) {
-        try {
-          await sql`rollback`.execute(conn);
-        } catch {
-          // as above
-        }
-        throw e;
-      }
-      return result;
-    }),
-  );
+  const waitMs = opts.lockWaitMs ?? BUSY_TIMEOUT_MS;
+  const deadline = performance.now() + waitMs;
+  return inProcessMutex(handle.location, async () => {
+    for (let pause = LOCK_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, LOCK_RETRY_MAX_MS)) {
+      const outcome = await handle.db.connection().execute(async (conn) => {
+        if (!(await tryBeginImmediate(conn))) return null;
+        return { result: await inTransaction(conn, fn) };
+      });
+      if (outcome !== null) return outcome.result;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new AccordError('DB_BUSY', `another process held the database's write lock for more than ${waitMs} ms; nothing was written, try again`);
+      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+    }
+  });
+}
+
+/** fn inside the transaction begun on conn: COMMIT if it resolves, ROLLBACK if it or COMMIT throws. */
+async function inTransaction<T>(conn: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await fn(conn);
+  } catch (e) {
+    await rollbackQuietly(conn);
+    throw e;
+  }
+  try {
+    await sql`commit`.execute(conn);
+  } catch (e) {
+    await rollbackQuietly(conn);
+    throw e;
+  }
+  return result;
+}
+
+async function rollbackQuietly(conn: Kysely<Database>): Promise<void> {
+  try {
+    await sql`rollback`.execute(conn);
+  } catch {
+    // The transaction may already be gone (SQLite rolls back on some errors itself).
+  }
 }

@@ -128,7 +128,9 @@ describe('the cost of appending and starting up', () => {
   it('an append issues the same statements at 1,000 and 100,000 entries, and reads O(log n) rows', () => {
     for (const kind of ['append', 'statementAppend'] as const) {
       expect(large[kind].statements).toBe(small[kind].statements);
-      expect(large[kind].statements).toBeLessThanOrEqual(12);
+      // 13: BEGIN IMMEDIATE and the two busy_timeout pragmas around it (write-transaction.ts asks
+      // for the lock without SQLite waiting on this thread), the batch's reads and writes, COMMIT.
+      expect(large[kind].statements).toBeLessThanOrEqual(13);
       for (const m of [small, large]) {
         // The right edge of the tree (at most log2 n nodes), the latest checkpoint, a few probes.
         expect(m[kind].rows).toBeLessThanOrEqual(2 * Math.log2(m.size) + 8);
