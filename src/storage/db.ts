@@ -6,7 +6,9 @@
  * - journal_mode=WAL: readers never block the writer and a crash mid-write leaves the last commit;
  * - synchronous=FULL: in WAL mode, the WAL is fsynced at every COMMIT, so a commit that returned
  *   survives power loss (NORMAL would not guarantee that; the sequencer's receipts rely on it);
- * - busy_timeout: a writer waits for another process's write transaction instead of failing;
+ * - busy_timeout: a statement that meets a lock held elsewhere waits for it instead of failing
+ *   (opening, migrating, the rare busy read); the sequencer's own BEGIN IMMEDIATE waits on a timer
+ *   instead, so the event loop never stops inside SQLite (write-transaction.ts);
  * - foreign_keys=ON: enforce any foreign key a later migration adds.
  */
 import { mkdirSync, realpathSync } from 'node:fs';

@@ -84,8 +84,10 @@ export async function writeTransaction<T>(handle: DatabaseHandle, fn: (trx: Kyse
     });
   }
   const waitMs = opts.lockWaitMs ?? BUSY_TIMEOUT_MS;
-  const deadline = performance.now() + waitMs;
   return inProcessMutex(handle.location, async () => {
+    // Counted from the first attempt, as busy_timeout would: the wait behind this process's own
+    // writers (the mutex) is not a lock held by another process.
+    const deadline = performance.now() + waitMs;
     for (let pause = LOCK_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, LOCK_RETRY_MAX_MS)) {
       const outcome = await handle.db.connection().execute(async (conn) => {
         if (!(await tryBeginImmediate(conn))) return null;
