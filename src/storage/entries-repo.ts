@@ -85,11 +85,15 @@ export async function findIndexesByDigest(db: Db, digests: readonly string[]): P
   return found;
 }
 
-/** A signatory's statements (or an accord's texts), oldest first. */
+/**
+ * A signatory's statements (or an accord's texts), oldest first: all of them unless `limit` says
+ * otherwise (the signatory page walks the whole history and the proof bundle holds all of it, so a
+ * silent cap would drop the latest statements of a long history).
+ */
 export async function getEntriesBySubject(db: Db, subject: string, opts: { limit?: number; type?: string } = {}): Promise<EntryRow[]> {
   let q = db.selectFrom('entries').selectAll().where('subject', '=', subject);
   if (opts.type !== undefined) q = q.where('type', '=', opts.type);
-  const rows = await q.orderBy('idx').limit(opts.limit ?? 10_000).execute();
+  const rows = await (opts.limit === undefined ? q.orderBy('idx') : q.orderBy('idx').limit(opts.limit)).execute();
   return rows.map(toRow);
 }
 

@@ -82,6 +82,28 @@ describe.each(engines)('repositories on $name', (engine) => {
       expect(await countEntriesByType(h.db)).toEqual({ AccordText: 2, DomainAttestation: 2, AccordPledge: 2, AccordWithdrawal: 1 });
     });
 
+    it("returns every statement of a long history, the latest included, and pages it in the subject's own order", async () => {
+      const other = await openDatabase(await engine.fresh());
+      try {
+        const n = 10_005;
+        const did = 'did:web:busy.example';
+        await insertEntries(
+          other.db,
+          Array.from({ length: n }, (_, i) => {
+            const bytes = utf8(`{"n":${i}}`);
+            return { index: i, digest: `sha256:${i.toString(16).padStart(64, '0')}`, bytes, type: 'AccordPledge', subject: did, validFrom: '2026-12-01T10:00:00Z' };
+          }),
+        );
+        const all = await getEntriesBySubject(other.db, did);
+        expect(all).toHaveLength(n);
+        expect(all[n - 1]?.index).toBe(n - 1);
+        expect(await countEntriesBySubject(other.db, did)).toBe(n);
+        expect((await getEntrySummariesBySubject(other.db, did, { offset: n - 2, limit: 50 })).map((e) => e.index)).toEqual([n - 2, n - 1]);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('lists the accords and finds one by its URN', async () => {
       expect((await getAccordEntries(h.db)).map((e) => e.index)).toEqual([0, 6]);
       expect((await getAccordById(h.db, 'urn:accord:tech-sector:2'))?.index).toBe(6);
