@@ -10,8 +10,8 @@
  *   asked for without waiting (busy_timeout 0 for that one statement), and while another process
  *   holds it the attempt is repeated on a timer (1 ms, doubling up to 25 ms), for up to
  *   BUSY_TIMEOUT_MS in all, the connection released in between so reads go on. After that:
- *   DB_BUSY (503 over HTTP: try again), nothing written. Two handles in ONE process queue on an in-process mutex per
- *   database file first.
+ *   DB_BUSY (503 over HTTP: try again), nothing written. Two handles in ONE process queue on an
+ *   in-process mutex per database file first.
  * - PostgreSQL: `pg_advisory_xact_lock` inside the transaction; released at COMMIT or ROLLBACK.
  *   Under READ COMMITTED every later statement sees what the previous holder committed.
  *
