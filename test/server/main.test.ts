@@ -69,6 +69,7 @@ describe('npm start (bin/accord-registry.js: the bundle of src/main.ts)', () => 
     const dir = await mkdtemp(join(tmpdir(), 'accord-main-'));
     try {
       let checkpoint = '';
+      let core = { status: 0, type: '', text: '' };
       let fetched = false;
       const run = await start({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, REGISTRY_ORIGIN: 'main.test/log', LOG_LEVEL: 'info' }, (text, kill) => {
         const m = /"port":(\d+)/.exec(text);
@@ -80,6 +81,10 @@ describe('npm start (bin/accord-registry.js: the bundle of src/main.ts)', () => 
             checkpoint = await res.text();
             const keys = (await (await fetch(`http://127.0.0.1:${m[1]}/.well-known/accord-registry.json`)).json()) as { logKey: string };
             verifyCheckpoint(checkpoint, keys.logKey);
+            // The browser's copy of the core, which the server builds with esbuild at start-up
+            // (from its bundle, esbuild is loaded from the checkout: bin/bundled.js EXTERNAL).
+            const asset = await fetch(`http://127.0.0.1:${m[1]}/assets/accord-core.js`);
+            core = { status: asset.status, type: asset.headers.get('content-type') ?? '', text: await asset.text() };
           } finally {
             kill('SIGTERM');
           }
@@ -87,6 +92,9 @@ describe('npm start (bin/accord-registry.js: the bundle of src/main.ts)', () => 
       });
       expect(run.code).toBe(0);
       expect(checkpoint.split('\n').slice(0, 2)).toEqual(['main.test/log', '1']);
+      expect(core.status).toBe(200);
+      expect(core.type).toMatch(/^text\/javascript/);
+      expect(core.text).toMatch(/export\s*\{[^}]*\bverifyProofBundle\b/);
       // It ran from the bundle set of the server and its proof thread, with no loader registered.
       expect(JSON.parse(run.stderr.trimEnd().split('\n').pop() ?? '')).toEqual({ loaders: 0 });
       expect((await readdir(join(cacheParent, 'accord-registry'))).sort()).toEqual(['bundles.json', 'main.mjs', 'proof-worker.mjs']);
