@@ -20,7 +20,10 @@
  *
  * Flags: --entries N (20000), --duration S per load phase (10), --connections C (32), --workers N
  * (all cores), --only baseline,verify,rss,append,read (all), --keep (keep the temp registry),
- * --profile-registry DIR (write a V8 CPU profile of the registry process there, to find bottlenecks).
+ * --profile-registry DIR (write a V8 CPU profile of the registry process there, to find bottlenecks),
+ * --repeat R (1): the append and read phases R times, each on a fresh registry, every line tagged
+ * with its `run`, then one `<metric>_median` line per figure with its min, max and every value
+ * (this machine's speed moves by a quarter within minutes; one run says little).
  * The registry is `npm start` (bin/accord-registry.js: the bundle of src/main.ts) with HOST=127.0.0.1,
  * in a child process.
  */
@@ -60,6 +63,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     keep: { type: 'boolean' },
     'profile-registry': { type: 'string' },
+    repeat: { type: 'string' },
   },
   strict: true,
 });
@@ -68,11 +72,34 @@ const DURATION_S = intFlag(values.duration, 'duration', 10, 300);
 const CONNECTIONS = intFlag(values.connections, 'connections', 32, 1024);
 const ALL_CORES = intFlag(values.workers, 'workers', availableParallelism(), 256);
 const ONLY = new Set((values.only ?? 'baseline,verify,rss,append,read').split(','));
+const REPEAT = intFlag(values.repeat, 'repeat', 1, 20);
 
 const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
 
+/** With --repeat: the run under way (tags every line) and each figure's values, by metric and route. */
+let run: number | undefined;
+const repeated = new Map<string, { metric: string; unit: string; route: unknown; values: number[] }>();
+
 function emit(metric: string, value: number, unit: string, context: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ metric, value: Math.round(value * 100) / 100, unit, ...context })}\n`);
+  const rounded = Math.round(value * 100) / 100;
+  process.stdout.write(`${JSON.stringify({ metric, value: rounded, unit, ...context, ...(run === undefined ? {} : { run }) })}\n`);
+  if (run === undefined) return;
+  const key = `${metric} ${String(context.route ?? '')}`;
+  const seen = repeated.get(key) ?? { metric, unit, route: context.route, values: [] };
+  seen.values.push(rounded);
+  repeated.set(key, seen);
+}
+
+/** One `<metric>_median` line per figure of the repeated runs. */
+function emitMedians(): void {
+  for (const { metric, unit, route, values } of repeated.values()) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    const median = sorted.length % 2 === 1 ? (sorted[Math.floor(mid)] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    process.stdout.write(
+      `${JSON.stringify({ metric: `${metric}_median`, value: Math.round(median * 100) / 100, unit, ...(route === undefined ? {} : { route }), runs: values.length, min: sorted[0], max: sorted[sorted.length - 1], values })}\n`,
+    );
+  }
 }
 
 /**
@@ -394,7 +421,7 @@ async function benchAppendAndRead(): Promise<void> {
   }
 }
 
-process.stderr.write(`bench: ${JSON.stringify({ entries: ENTRIES, duration_s: DURATION_S, connections: CONNECTIONS, workers: ALL_CORES, ...machine })}\n`);
+process.stderr.write(`bench: ${JSON.stringify({ entries: ENTRIES, duration_s: DURATION_S, connections: CONNECTIONS, workers: ALL_CORES, repeat: REPEAT, ...machine })}\n`);
 const base = ONLY.has('baseline') || ONLY.has('verify') ? baseline() : NaN;
 if (!Number.isNaN(base)) emit('ed25519_verify_per_s', base, 'verifications/s', { threads: 1, ...machine });
 if (ONLY.has('verify') || ONLY.has('rss')) {
@@ -402,4 +429,12 @@ if (ONLY.has('verify') || ONLY.has('rss')) {
   if (ONLY.has('verify')) await benchVerify(base, m);
   if (ONLY.has('rss')) await benchRss(m);
 }
-if (ONLY.has('append') || ONLY.has('read')) await benchAppendAndRead();
+if (ONLY.has('append') || ONLY.has('read')) {
+  if (REPEAT === 1) {
+    await benchAppendAndRead();
+  } else {
+    for (run = 1; run <= REPEAT; run++) await benchAppendAndRead();
+    run = undefined;
+    emitMedians();
+  }
+}
