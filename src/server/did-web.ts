@@ -249,10 +249,13 @@ function refuseResponse(where: string, status: number, headers: Record<string, s
     });
   }
   const declared = Number(headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    return new AccordError('DID_WEB_TOO_LARGE', `${where} served ${declared} bytes, more than the ${maxBytes}-byte limit`, { details: { url: where, limit: maxBytes } });
-  }
+  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge(where, String(declared), maxBytes);
   return null;
+}
+
+/** DID_WEB_TOO_LARGE: `served` is what the host declared or "more than <limit>" counted while reading. */
+function tooLarge(where: string, served: string, maxBytes: number): AccordError {
+  return new AccordError('DID_WEB_TOO_LARGE', `${where} served ${served} bytes, more than the ${maxBytes}-byte limit`, { details: { url: where, limit: maxBytes } });
 }
 
 /** Builds the guarded fetcher; close() releases its connection pools. */
@@ -327,8 +330,6 @@ export function createDidWebFetcher(opts: DidWebFetcherOptions): DidWebFetcher {
         () => settle(new AccordError('DID_WEB_TIMEOUT', `fetching ${where} took longer than ${timeoutMs} ms`, { details: { url: where } })),
         timeoutMs,
       );
-      const tooLarge = (n: string): AccordError =>
-        new AccordError('DID_WEB_TOO_LARGE', `${where} served ${n} bytes, more than the ${maxBytes}-byte limit`, { details: { url: where, limit: maxBytes } });
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart(c) {
           controller = c;
@@ -344,7 +345,7 @@ export function createDidWebFetcher(opts: DidWebFetcherOptions): DidWebFetcher {
         onResponseData(_c, chunk) {
           if (settled) return;
           total += chunk.length;
-          if (total > maxBytes) settle(tooLarge(`more than ${maxBytes}`));
+          if (total > maxBytes) settle(tooLarge(where, `more than ${maxBytes}`, maxBytes));
           else chunks.push(chunk);
         },
         onResponseEnd() {

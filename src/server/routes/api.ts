@@ -30,6 +30,7 @@ import type { Database } from '../../storage/schema.ts';
 import { getSignatoryByDomain, listSignatories, type SignatoryRow } from '../../storage/signatories-repo.ts';
 import { parseStrictJson } from '../../core/json/strict-parse.ts';
 import type { AdmissionRegistry } from '../admission.ts';
+import { HISTORY_PER_PAGE, historyPageCount, historyPageWindow } from './history-pages.ts';
 
 export interface ApiDeps {
   registry: AdmissionRegistry;
@@ -91,18 +92,17 @@ function signatorySummary(r: SignatoryRow) {
 }
 
 /**
- * Page `page` of a subject's statements, as the signatory page shows them: page 1 holds the latest
- * PAGE_SIZE, page 2 the ones before them, and so on, each oldest first. A page past the last is
- * empty. Positions are counted in the subject index, so a long history costs one page of rows.
+ * Page `page` of a subject's statements, paged as the signatory page pages them (history-pages.ts).
+ * A page past the last is empty. Positions are counted in the subject index, so a long history
+ * costs one page of rows.
  */
 async function statementPage(db: Kysely<Database>, subject: string, page: number) {
   const total = await countEntriesBySubject(db, subject);
-  const end = total - (page - 1) * PAGE_SIZE;
-  const start = Math.max(0, end - PAGE_SIZE);
-  const rows = end <= 0 ? [] : await getEntrySummariesBySubject(db, subject, { offset: start, limit: end - start });
+  const { start, end } = historyPageWindow(total, page);
+  const rows = end === start ? [] : await getEntrySummariesBySubject(db, subject, { offset: start, limit: end - start });
   return {
     statements: rows.map((e) => ({ index: e.index, digest: e.digest, type: e.type, validFrom: e.validFrom })),
-    statementsPage: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), pageSize: PAGE_SIZE, total },
+    statementsPage: { page, pages: historyPageCount(total), pageSize: HISTORY_PER_PAGE, total },
   };
 }
 

@@ -13,6 +13,7 @@ import { assetsRouter } from '../assets.ts';
 import { readModelFor, siteUrlOf, type RouteDeps, type SignatoryView } from '../read-model.ts';
 import { views, type LayoutData, type ViewName } from '../views.ts';
 import { badgeInfo } from './feeds.ts';
+import { historyPageCount, historyPageWindow } from './history-pages.ts';
 
 type PageData = LayoutData & Record<string, unknown>;
 
@@ -25,8 +26,6 @@ function notFound(message: string): AccordError {
 
 export const SIGNATORIES_PER_PAGE = 50;
 export const ENTRIES_PER_PAGE = 50;
-/** Statements on one page of a signatory's history (a busy signatory's page stays small). */
-export const HISTORY_PER_PAGE = 50;
 const MAX_QUERY_LENGTH = 200;
 const STATUS_FILTERS = ['current', 'withdrawn', 'delisted', 'all'] as const;
 type StatusFilter = (typeof STATUS_FILTERS)[number];
@@ -72,16 +71,14 @@ function countryName(code: string): string {
 }
 
 /**
- * One page of a signatory's statements: page 1 holds the latest HISTORY_PER_PAGE, page 2 the ones
- * before them, and so on; each page lists its statements oldest first. A page past the last shows
- * the last (the earliest statements).
+ * One page of a signatory's statements (history-pages.ts). A page past the last shows the last
+ * (the earliest statements).
  */
 function historyPage(s: SignatoryView, requested: number) {
   const total = s.history.length;
-  const pages = Math.max(1, Math.ceil(total / HISTORY_PER_PAGE));
+  const pages = historyPageCount(total);
   const page = Math.min(requested, pages);
-  const end = total - (page - 1) * HISTORY_PER_PAGE;
-  const start = Math.max(0, end - HISTORY_PER_PAGE);
+  const { start, end } = historyPageWindow(total, page);
   const path = `/signatories/${s.domain}`;
   return {
     statements: s.history.slice(start, end),
