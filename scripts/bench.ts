@@ -9,6 +9,10 @@
  *                          >= 1.5 with two), for --workers 0 (one thread), 1 and all cores
  *   verify_cpu_per_entry   CPU time of all threads per entry, in baseline verifications (the
  *                          ratio can reach at most cores / this)
+ *   verify_signatures_only_ratio
+ *                          the mirror's signature checks alone (node:crypto, keys imported as met),
+ *                          on one thread and on all cores, over the same baseline: the ceiling of
+ *                          verify_ratio here, before any parsing, hashing, rules or tree
  *   verify_peak_rss_mb     peak memory of accord-verify on that mirror (target <= 150 MB at 100,000)
  *   append_per_s           statements admitted per second over HTTP by --connections clients, each
  *   append_p99_ms          its own company with its own key and chained `previous` (>= 1,000/s, p99 < 100 ms);
@@ -19,7 +23,7 @@
  *                          (>= 1,500 signatory pages/s)
  *
  * Flags: --entries N (20000), --duration S per load phase (10), --connections C (32), --workers N
- * (all cores), --only baseline,verify,rss,append,read (all), --keep (keep the temp registry),
+ * (all cores), --only baseline,verify,bound,rss,append,read (all), --keep (keep the temp registry),
  * --profile-registry DIR (write a V8 CPU profile of the registry process there, to find bottlenecks),
  * --repeat R (1): the append and read phases R times, each on a fresh registry, every line tagged
  * with its `run`, then one `<metric>_median` line per figure with its min, max and every value
@@ -29,7 +33,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,6 +46,7 @@ import { nowTimestamp } from '../src/core/statements/formats.ts';
 import { didDocument, startDidHost } from './bench/did-host.ts';
 import { secure, sha256, signer } from './bench/fast-sign.ts';
 import { generateMirror } from './bench/generate-mirror.ts';
+import { signatureBound } from './bench/signature-bound.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 
@@ -71,7 +76,7 @@ const ENTRIES = intFlag(values.entries, 'entries', 20_000, 2_000_000);
 const DURATION_S = intFlag(values.duration, 'duration', 10, 300);
 const CONNECTIONS = intFlag(values.connections, 'connections', 32, 1024);
 const ALL_CORES = intFlag(values.workers, 'workers', availableParallelism(), 256);
-const ONLY = new Set((values.only ?? 'baseline,verify,rss,append,read').split(','));
+const ONLY = new Set((values.only ?? 'baseline,verify,bound,rss,append,read').split(','));
 const REPEAT = intFlag(values.repeat, 'repeat', 1, 20);
 
 const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
@@ -142,23 +147,37 @@ function baseline(ms = 3000): number {
 }
 
 /** The generated mirror for --entries, cached in the temp dir (generation takes longer than verifying). */
-async function mirror(): Promise<{ dir: string; logKey: string; size: number }> {
+interface Mirror {
+  dir: string;
+  logKey: string;
+  size: number;
+  /** Its signature checks (generate-mirror.ts), for the signatures-only bound. */
+  signatures: string;
+}
+
+async function mirror(): Promise<Mirror> {
   const dir = join(tmpdir(), `accord-bench-mirror-${ENTRIES}`);
   const marker = join(dir, '.bench-complete.json');
   try {
-    return JSON.parse(await readFile(marker, 'utf8')) as { dir: string; logKey: string; size: number };
+    const cached = JSON.parse(await readFile(marker, 'utf8')) as Partial<Mirror>;
+    // A mirror cached by an older bench has no signature records: made again.
+    if (typeof cached.signatures === 'string') {
+      await stat(cached.signatures);
+      return cached as Mirror;
+    }
   } catch {
-    await rm(dir, { recursive: true, force: true });
+    // none, or incomplete: made again
   }
+  await rm(dir, { recursive: true, force: true });
   const started = performance.now();
   const m = await generateMirror({ dir, entries: ENTRIES });
   emit('mirror_generated_s', (performance.now() - started) / 1000, 's', { entries: m.size, byType: m.byType });
-  const info = { dir, logKey: m.logKey, size: m.size };
+  const info: Mirror = { dir, logKey: m.logKey, size: m.size, signatures: m.signatures };
   await writeFile(marker, JSON.stringify(info));
   return info;
 }
 
-async function benchVerify(base: number, m: { dir: string; logKey: string; size: number }): Promise<void> {
+async function benchVerify(base: number, m: Mirror): Promise<number> {
   // The speed of this shared machine drifts by a quarter within minutes, so each run's ratio is
   // taken against the baseline measured right before and right after it (their mean), not only
   // against the one at the start.
@@ -190,6 +209,30 @@ async function benchVerify(base: number, m: { dir: string; logKey: string; size:
     const cpuUsPerEntry = (user + system) / m.size;
     emit('verify_cpu_per_entry', (cpuUsPerEntry * bracket) / 1e6, 'verifications', { ...context, cpu_us_per_entry: Math.round(cpuUsPerEntry) });
   }
+  return before;
+}
+
+/**
+ * verify_ratio's ceiling here: the mirror's signature checks alone (signature-bound.ts), on one
+ * thread and on all cores, against a baseline bracketing each run like benchVerify's.
+ */
+async function benchBound(base: number, m: Mirror): Promise<void> {
+  let before = base;
+  for (const threads of [...new Set([1, ALL_CORES])]) {
+    const r = await signatureBound(m.signatures, threads);
+    const after = baseline(2000);
+    const bracket = (before + after) / 2;
+    const range = [Math.round(Math.min(before, after)), Math.round(Math.max(before, after))];
+    before = after;
+    emit('verify_signatures_only_ratio', r.perS / bracket, 'ratio', {
+      threads,
+      entries: m.size,
+      checks_per_s: Math.round(r.perS),
+      key_imports: r.imports,
+      baseline_per_s: Math.round(bracket),
+      baseline_range: range,
+    });
+  }
 }
 
 function runChild(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -212,7 +255,7 @@ function runChild(args: string[], env: Record<string, string> = {}): Promise<{ c
  * Peak RSS of accord-verify as users run it (`node bin/accord-verify.js`, no tsx; worker threads
  * included), reported by the report-rss.mjs preload as the last line on stderr.
  */
-async function benchRss(m: { dir: string; logKey: string; size: number }): Promise<void> {
+async function benchRss(m: Mirror): Promise<void> {
   const args = ['--import', './scripts/bench/report-rss.mjs', 'bin/accord-verify.js', m.dir, '--log-key', m.logKey, '--workers', String(ALL_CORES), '--quiet'];
   // An inherited NODE_OPTIONS (e.g. a tsx loader) would be measured too.
   const r = await runChild(args, { NODE_OPTIONS: '' });
@@ -422,11 +465,12 @@ async function benchAppendAndRead(): Promise<void> {
 }
 
 process.stderr.write(`bench: ${JSON.stringify({ entries: ENTRIES, duration_s: DURATION_S, connections: CONNECTIONS, workers: ALL_CORES, repeat: REPEAT, ...machine })}\n`);
-const base = ONLY.has('baseline') || ONLY.has('verify') ? baseline() : NaN;
+let base = ONLY.has('baseline') || ONLY.has('verify') || ONLY.has('bound') ? baseline() : NaN;
 if (!Number.isNaN(base)) emit('ed25519_verify_per_s', base, 'verifications/s', { threads: 1, ...machine });
-if (ONLY.has('verify') || ONLY.has('rss')) {
+if (ONLY.has('verify') || ONLY.has('bound') || ONLY.has('rss')) {
   const m = await mirror();
-  if (ONLY.has('verify')) await benchVerify(base, m);
+  if (ONLY.has('verify')) base = await benchVerify(base, m);
+  if (ONLY.has('bound')) await benchBound(base, m);
   if (ONLY.has('rss')) await benchRss(m);
 }
 if (ONLY.has('append') || ONLY.has('read')) {

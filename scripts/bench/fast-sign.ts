@@ -35,6 +35,11 @@ export const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).
 
 /** The canonical bytes (RFC 8785) of the secured statement. */
 export function secure(doc: UnsecuredStatement, s: Signer, created: string): Uint8Array {
+  return securedParts(doc, s, created).bytes;
+}
+
+/** secure's bytes, with the signature and the hashData it covers (what a verifier checks). */
+export function securedParts(doc: UnsecuredStatement, s: Signer, created: string): { bytes: Uint8Array; signature: Uint8Array; hashData: Uint8Array } {
   const config = {
     type: PROOF_TYPE,
     cryptosuite: CRYPTOSUITE,
@@ -43,7 +48,9 @@ export function secure(doc: UnsecuredStatement, s: Signer, created: string): Uin
     proofPurpose: PROOF_PURPOSE,
     '@context': doc['@context'],
   };
-  const signature = nodeSign(null, Buffer.concat([sha256(canonicalBytes(config)), sha256(canonicalBytes(doc))]), s.key);
-  const proofValue = encodeProofValue(new Uint8Array(signature.buffer, signature.byteOffset, signature.length));
-  return canonicalBytes({ ...doc, proof: { ...config, proofValue } });
+  const hashData = Buffer.concat([sha256(canonicalBytes(config)), sha256(canonicalBytes(doc))]);
+  const sig = nodeSign(null, hashData, s.key);
+  const signature = new Uint8Array(sig.buffer, sig.byteOffset, sig.length);
+  const proofValue = encodeProofValue(signature);
+  return { bytes: canonicalBytes({ ...doc, proof: { ...config, proofValue } }), signature, hashData: new Uint8Array(hashData) };
 }

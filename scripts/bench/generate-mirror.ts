@@ -11,7 +11,7 @@
  * bundle; only the leaf hashes stay in memory.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { digestOf, utf8 } from '../../src/core/bytes.ts';
 import { keyPairFromSeed } from '../../src/core/crypto/ed25519.ts';
@@ -22,7 +22,7 @@ import { makeVerifierKey } from '../../src/core/log/note.ts';
 import { encodeEntryBundle, encodeHashTile, entriesPath, TILE_WIDTH, tilePath } from '../../src/core/log/tiles.ts';
 import { buildAccordText, buildAttestation, buildNotice, buildPledge, buildWithdrawal } from '../../src/core/statements/build.ts';
 import type { UnsecuredStatement } from '../../src/core/statements/types.ts';
-import { secure, signer, type Signer } from './fast-sign.ts';
+import { securedParts, signer, type Signer } from './fast-sign.ts';
 
 export interface GeneratedMirror {
   dir: string;
@@ -31,7 +31,16 @@ export interface GeneratedMirror {
   /** The signed-note verifier key to pin with --log-key. */
   logKey: string;
   byType: Record<string, number>;
+  /**
+   * Beside the mirror, not in it: every entry's signature check in log order, as records of
+   * SIGNATURE_RECORD_BYTES (public key, signature, the hashData it covers), for the bench's
+   * signatures-only bound (signature-bound.ts).
+   */
+  signatures: string;
 }
+
+/** Public key (32), signature (64), hashData (64: vc-di-eddsa 3.3.4). */
+export const SIGNATURE_RECORD_BYTES = 160;
 
 /** A small deterministic PRNG (mulberry32), so a run is reproducible from its seed. */
 function prng(seed: number): () => number {
@@ -114,6 +123,9 @@ export async function generateMirror(opts: { dir: string; entries: number; seed?
   const registryDid = registry.method.slice(0, registry.method.indexOf('#'));
   const accordJson = JSON.parse(await readFile(opts.accordFile ?? new URL('../../data/accords/tech-sector-1.json', import.meta.url), 'utf8')) as Record<string, unknown>;
   const logDir = join(opts.dir, 'log');
+  const signaturesPath = `${opts.dir}.signatures`;
+  await writeFile(signaturesPath, '');
+  let signatureRecords: Uint8Array[] = [];
 
   const leaves: Uint8Array[] = [];
   let bundle: Uint8Array[] = [];
@@ -124,13 +136,16 @@ export async function generateMirror(opts: { dir: string; entries: number; seed?
     return new Date(clock).toISOString().slice(0, 19) + 'Z';
   };
   const push = async (doc: UnsecuredStatement, s: Signer, t: string): Promise<string> => {
-    const bytes = secure(doc, s, t);
+    const { bytes, signature, hashData } = securedParts(doc, s, t);
+    signatureRecords.push(s.publicKey, signature, hashData);
     byType[doc.type[1]] = (byType[doc.type[1]] ?? 0) + 1;
     leaves.push(leafHash(bytes));
     bundle.push(bytes);
     if (bundle.length === TILE_WIDTH) {
       await writeFileIn(logDir, entriesPath(leaves.length / TILE_WIDTH - 1), encodeEntryBundle(bundle));
       bundle = [];
+      await appendFile(signaturesPath, Buffer.concat(signatureRecords));
+      signatureRecords = [];
     }
     return digestOf(bytes);
   };
@@ -217,10 +232,11 @@ export async function generateMirror(opts: { dir: string; entries: number; seed?
     }
   }
   if (bundle.length > 0) await writeFileIn(logDir, entriesPath(Math.floor(leaves.length / TILE_WIDTH), bundle.length), encodeEntryBundle(bundle));
+  await appendFile(signaturesPath, Buffer.concat(signatureRecords));
   const root = await writeHashTiles(logDir, leaves);
   await writeFileIn(logDir, 'checkpoint', signCheckpoint({ origin, size: leaves.length, root }, logPair.secretKey));
   const logKey = makeVerifierKey(origin, logPair.publicKey);
   await writeFileIn(opts.dir, '.well-known/accord-registry.json', JSON.stringify({ origin, logKey, attestationKey: registryDid }, null, 2) + '\n');
-  return { dir: opts.dir, size: leaves.length, origin, logKey, byType };
+  return { dir: opts.dir, size: leaves.length, origin, logKey, byType, signatures: signaturesPath };
 }
 
