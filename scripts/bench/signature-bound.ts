@@ -3,8 +3,8 @@
  * node:crypto makes them (keys imported as JWK and kept, as src/node/ed25519-fast.ts does), with
  * none of the audit's other work: no parsing, no canonical check, no schema, no hashing, no rules,
  * no tree. The checks are routed to the threads by key, as verify-pool.ts routes them, so a key is
- * imported once; a thread done with its own takes chunks of the others', so none waits while
- * another has work. Whatever else an auditor does can only lower its ratio from here; the gap
+ * imported by one thread; a thread done with its own takes chunks of the others' (importing what
+ * it meets there), so none waits while another has work. Whatever else an auditor does can only lower its ratio from here; the gap
  * between the two is what that other work costs.
  *
  * The checks come from the generator (generate-mirror.ts writes them beside the mirror); every
