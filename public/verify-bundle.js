@@ -1,7 +1,8 @@
 // Progressive enhancement of the signatory page: fetch the proof bundle and check it here, in the
 // reader's browser, with the registry's own core code (/assets/accord-core.js, built from
 // src/core/browser-verify.ts). Without JavaScript the page already says everything; this only adds
-// an independent verdict. No inline script (strict CSP); all text goes in with textContent.
+// a quick verdict. It is not an independent one (the code and the log key come from this site), and
+// the box says so. No inline script (strict CSP); all text goes in with textContent.
 import { verifyProofBundle } from '/assets/accord-core.js';
 
 const box = document.getElementById('browser-verify');
@@ -50,6 +51,9 @@ async function run() {
     lines.push(`${e.ok ? '✓' : '✗'} Entry ${e.index}${what}: ${e.message}${e.code ? ` [${e.code}]` : ''}`);
   }
   if (v.ok) {
+    lines.push(
+      'This check ran code served by this registry, against its log key: a convenience, not an independent check. For that, run accord-verify with the log key pinned from a source you trust.',
+    );
     show('ok', `Verified in your browser: all ${v.entries.length} entries of the proof bundle are in the log and correctly signed.`, lines);
   } else {
     show('fail', 'Verification failed: see the entries marked ✗ below.', lines);

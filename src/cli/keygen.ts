@@ -8,7 +8,7 @@
  * --did-json naming an existing document, the new key is added to it as the next `#key-N`
  * (key rotation); the old method is removed by hand once it is no longer needed.
  */
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { generateKeyPair } from '../core/crypto/ed25519.ts';
 import { encodePublicMultikey, encodeSecretMultikey } from '../core/crypto/multikey.ts';
@@ -168,33 +168,53 @@ export async function keygen(argv: string[], out: (line: string) => void = conso
     privateKeyMultibase: encodeSecretMultikey(keyPair.secretKey),
   };
 
-  if (values.force) {
-    // writeFile's mode applies only when it creates the file, so a forced overwrite starts afresh.
-    await unlink(keyPath).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
-  }
-  try {
-    await writeFile(keyPath, JSON.stringify(keyFile, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw usageError(`${keyPath} already exists; refusing to overwrite a key (pass --force to replace it)`, USAGE);
-    throw new AccordError('FILE_UNWRITABLE', `cannot write ${keyPath}: ${(e as Error).message}`, { cause: e });
-  }
-  // The document is public; replace it atomically so a web server never serves half a file.
+  // The document is public: it is written to a temporary file first (its folder made if missing,
+  // site/.well-known/ say) and renamed into place once the key is safe, so a web server never
+  // serves half a file, and a document that cannot be written stops us before any key exists.
   const tmp = `${didPath}.${process.pid}.tmp`;
   try {
+    await mkdir(dirname(didPath), { recursive: true });
     await writeFile(tmp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o644 });
-    await rename(tmp, didPath);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
     throw new AccordError('FILE_UNWRITABLE', `cannot write ${didPath}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    if (values.force) {
+      // writeFile's mode applies only when it creates the file, so a forced overwrite starts afresh.
+      await unlink(keyPath).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+    }
+    try {
+      // A missing folder is made for the key too, readable by its owner only.
+      await mkdir(dirname(keyPath), { recursive: true, mode: 0o700 });
+      await writeFile(keyPath, JSON.stringify(keyFile, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw usageError(`${keyPath} already exists; refusing to overwrite a key (pass --force to replace it)`, USAGE);
+      throw new AccordError('FILE_UNWRITABLE', `cannot write ${keyPath}: ${(e as Error).message}`, { cause: e });
+    }
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  try {
+    await rename(tmp, didPath);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw new AccordError('FILE_UNWRITABLE', `wrote the key ${keyPath}, but cannot write ${didPath}: ${(e as Error).message}`, { cause: e });
   }
 
   out(`Wrote the private key ${keyPath} (mode 0600). Keep it secret; anyone holding it can sign for ${domain}.`);
   out(`Verification method: ${methodId}`);
   out(`Wrote the DID document ${didPath}. Publish it at https://${domain}/.well-known/did.json`);
   out(`  (served as application/json or application/did+json, over https, without redirects).`);
+  if (existing === null && values['did-json'] !== undefined) {
+    // A rotation aimed at the wrong path would otherwise pass for one: say which it was.
+    out(`No document existed at ${didPath}: this is a new one, listing only ${methodId}.`);
+    out(`(For a key rotation, name the did.json you publish with --did-json.)`);
+  }
   if (oldMethods.length > 0) {
     out(`Key rotation: the document now lists ${[...oldMethods, methodId].join(', ')}.`);
     out(`Sign with the new key (accord-sign --key ${values.out}). Once the old key is no longer needed (at once if it may be`);

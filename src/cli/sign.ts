@@ -354,7 +354,15 @@ export async function sign(argv: string[], out: (line: string) => void = console
     const e = httpFailure(res, url);
     if (res.status >= 500) throw e;
     const r = registryError(res, url);
-    throw refusal(r.code, `the registry refused the statement (${res.status} ${r.code}): ${r.message}`, { details: r.details });
+    // runCli appends the code; a refused signature made by this tool almost always means the key
+    // file is not the key the published did.json lists under that method.
+    const hint =
+      r.code === 'PROOF_INVALID'
+        ? `. This tool signed with the key in ${values.key} (${key.publicKeyMultibase}); the registry checked it against the key ` +
+          `that https://${key.domain}/.well-known/did.json lists for ${key.verificationMethod}. Publish the did.json that ` +
+          `accord-keygen wrote with this key file, or sign with the key file that matches the published document`
+        : '';
+    throw refusal(r.code, `the registry refused the statement (HTTP ${res.status}): ${r.message.replace(/\.$/, '')}${hint}`, { details: r.details });
   }
   let json: unknown;
   try {

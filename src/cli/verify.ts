@@ -200,7 +200,7 @@ function summary(r: RunAuditResult, sourceLabel: string, stateNote: string, ms: 
     `  entries:     ${s.entries} checked (${plural(t.AccordText ?? 0, 'accord text')}, ${plural(t.DomainAttestation ?? 0, 'attestation')}, ` +
       `${plural(t.AccordPledge ?? 0, 'pledge')}, ${plural(t.AccordWithdrawal ?? 0, 'withdrawal')}, ${plural(t.RegistryNotice ?? 0, 'notice')})`,
   );
-  out.push(`  signatories: ${s.signatories} (${s.currentSignatories} current, ${s.delisted} delisted); accords: ${s.accords}`);
+  out.push(`  signatories: ${s.signatories} (${s.currentSignatories} current, ${s.withdrawn} withdrawn, ${s.delisted} delisted); accords: ${s.accords}`);
   const checks = [
     'checkpoint signature',
     'strict JSON, schema and canonical form',
@@ -215,6 +215,11 @@ function summary(r: RunAuditResult, sourceLabel: string, stateNote: string, ms: 
     'pledge chains, attestation coverage, accords known, withdrawal and notice rules, duplicates, backdating',
   ];
   out.push(`  checks:      ${checks.join('; ')}`);
+  if (r.sourceKind === 'bundle') {
+    // A bundle is a subset chosen by whoever made it: what it holds is proven, not what it leaves out.
+    out.push(`  note:        a bundle proves that its statements are in the log at this checkpoint, not that none is`);
+    out.push(`               missing or later (a withdrawal, say): for the current status, verify the registry itself`);
+  }
   out.push(`  state:       ${stateNote}`);
   out.push(`  time:        ${(ms / 1000).toFixed(1)} s${r.workers > 0 ? ` (${plural(r.workers, 'worker thread')})` : ''}`);
   if (r.findings.length > 0 || r.findingsOmitted > 0) out.push('findings:', findingLines(r.findings, r.findingsOmitted).trimEnd());

@@ -94,6 +94,16 @@ describe('accord-keygen', () => {
         ['did:web:acme.test#key-2', key2.publicKeyMultibase],
       ]);
       expect(doc.assertionMethod).toEqual(['did:web:acme.test#key-1', 'did:web:acme.test#key-2']);
+      expect(r.stdout).not.toMatch(/No document existed/);
+    });
+
+    it('says so when no document exists at that path (making its folder), so a mistyped rotation does not pass for one', async () => {
+      const sub = await mkdtemp(join(dir, 'rotate-missing-'));
+      const r = await runTool('keygen', ['--did', 'did:web:acme.test', '--out', 'key-2.json', '--did-json', 'site/did.json'], { cwd: sub });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`No document existed at ${join(sub, 'site', 'did.json')}: this is a new one, listing only did:web:acme.test#key-1.`);
+      expect((await readJson(join(sub, 'site', 'did.json'))).assertionMethod).toEqual(['did:web:acme.test#key-1']);
+      expect((await readJson(join(sub, 'key-2.json'))).verificationMethod).toBe('did:web:acme.test#key-1');
     });
 
     it('refuses a document of another DID (exit 2)', async () => {

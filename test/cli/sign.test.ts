@@ -203,6 +203,23 @@ describe('accord-sign pledge', () => {
     });
   });
 
+  describe('when the published did.json lists another key under the same method', () => {
+    it('exits 1 with PROOF_INVALID, says which key file signed and what to publish, and logs nothing', async () => {
+      const mine = await writeKeyFile(dir, 'initech.test');
+      const stale = await writeKeyFile(await mkdtemp(join(dir, 'stale-')), 'initech.test');
+      expect(stale.method).toBe(mine.method);
+      publish(h.host, 'initech.test', [stale]);
+      const before = await h.snapshot();
+      const r = await runTool('sign', ['pledge', '--key', mine.path, '--registry', web.url, '--name', 'Initech']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.match(/PROOF_INVALID/g)).toHaveLength(1);
+      expect(r.stderr).toContain(`signed with the key in ${mine.path}`);
+      expect(r.stderr).toContain('https://initech.test/.well-known/did.json');
+      expect(r.stderr).toMatch(/Publish the did\.json that accord-keygen wrote with this key file/);
+      expect(await h.snapshot()).toEqual(before);
+    });
+  });
+
   describe('when the key file is readable by others', () => {
     it('exits 2, says to chmod 600 and submits nothing', async () => {
       const umbrella = await writeKeyFile(dir, 'umbrella.test');

@@ -93,6 +93,7 @@ describe('accord-verify', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('765 signatures');
     expect(run.stdout).toContain('(2 worker threads)');
+    expect(run.stdout).not.toContain('not that none is');
   });
 
   describe('could not check (exit 2)', () => {
@@ -297,6 +298,9 @@ describe('accord-verify', () => {
       const good = await runTool('verify', [file, '--log-key', makeVerifierKey(log.origin, log.logKey.publicKey)]);
       expect(good.code).toBe(0);
       expect(good.stdout).toContain('inclusion proofs');
+      expect(good.stdout).toContain('signatories: 1 (1 current, 0 withdrawn, 0 delisted)');
+      // What a bundle leaves out is not proven absent, and the summary says so.
+      expect(good.stdout).toContain('not that none is');
       await writeFile(file, proofBundle(log, [0, 1, 5]));
       const { run, report } = await verifyJson([file]);
       expect(run.code).toBe(1);

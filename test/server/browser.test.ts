@@ -88,6 +88,7 @@ describe('the signatory page in a browser', () => {
     expect(v.state).toBe('ok');
     expect(v.text).toMatch(/Checkpoint of pages\.test\/log, size \d+, root \S+: signature valid/);
     expect(v.text).not.toContain('✗');
+    expect(v.text).toContain('a convenience, not an independent check');
     expectNoCspViolation(w);
     await w.page.context().close();
   });

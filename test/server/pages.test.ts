@@ -229,6 +229,8 @@ describe('the pages', () => {
       const snippet = /<textarea id="badge-snippet"[^>]*>([\s\S]*?)<\/textarea>/.exec(html)![1]!;
       expect(snippet).not.toContain('<');
       expect(decodeEntities(snippet)).toMatch(/^<a href="http:\/\/127\.0\.0\.1:\d+\/signatories\/acme\.test"><img src="[^"]+\/badge\.svg"/);
+      // Copied into another site, the text alternative must stay true after a withdrawal.
+      expect(decodeEntities(snippet)).toContain(`alt="tech accord: acme.test's status in the registry"`);
     });
 
     it('shows a withdrawal with its date and its reason as text', async () => {

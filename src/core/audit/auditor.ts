@@ -76,6 +76,8 @@ export interface AuditStats {
   /** DIDs that ever pledged. */
   signatories: number;
   currentSignatories: number;
+  /** Withdrawn and not delisted. */
+  withdrawn: number;
   delisted: number;
   accords: number;
 }
@@ -140,6 +142,7 @@ class AuditEngine implements Auditor {
     tileHashesChecked: 0,
     signatories: 0,
     currentSignatories: 0,
+    withdrawn: 0,
     delisted: 0,
     accords: 0,
   };
@@ -387,6 +390,7 @@ class AuditEngine implements Auditor {
     for (const s of this.#registry?.signatories() ?? []) {
       if (s.membership !== null) this.#stats.signatories++;
       if (s.membership === 'signatory' && !s.delisted) this.#stats.currentSignatories++;
+      if (s.membership === 'withdrawn' && !s.delisted) this.#stats.withdrawn++;
       if (s.delisted) this.#stats.delisted++;
     }
     this.#stats.accords = [...(this.#registry?.accords() ?? [])].length;
@@ -433,7 +437,7 @@ export function failedAudit(findings: Finding[]): AuditResult {
     root: null,
     findings: [...findings].sort((a, b) => a.index - b.index),
     findingsOmitted: 0,
-    stats: { entries: 0, byType: {}, signaturesChecked: 0, leafHashesChecked: 0, tileHashesChecked: 0, signatories: 0, currentSignatories: 0, delisted: 0, accords: 0 },
+    stats: { entries: 0, byType: {}, signaturesChecked: 0, leafHashesChecked: 0, tileHashesChecked: 0, signatories: 0, currentSignatories: 0, withdrawn: 0, delisted: 0, accords: 0 },
     consistency: 'failed',
     newState: null,
   };

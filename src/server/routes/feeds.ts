@@ -70,6 +70,11 @@ export interface BadgeInfo {
   width: number;
 }
 
+/** The text alternative of a badge embedded elsewhere: true whatever the status becomes. */
+export function badgeSubject(domain: string): string {
+  return `${BADGE_LABEL}: ${domain}'s status in the registry`;
+}
+
 /** What the badge says for a status (DESIGN 7: "signatory since YYYY-MM-DD", "withdrawn", "delisted"). */
 export function badgeInfo(status: SignatoryStatus | null, since: string | null): BadgeInfo {
   let message: string;

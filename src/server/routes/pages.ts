@@ -12,7 +12,7 @@ import { AnswerCache, sendAnswer } from '../answer-cache.ts';
 import { assetsRouter } from '../assets.ts';
 import { readModelFor, siteUrlOf, type RouteDeps, type SignatoryView } from '../read-model.ts';
 import { views, type LayoutData, type ViewName } from '../views.ts';
-import { badgeInfo } from './feeds.ts';
+import { badgeInfo, badgeSubject } from './feeds.ts';
 import { historyPageCount, historyPageWindow } from './history-pages.ts';
 
 type PageData = LayoutData & Record<string, unknown>;
@@ -130,7 +130,9 @@ function signatoryPage(s: SignatoryView, site: string, logKey: string, historyPa
             path: `${pagePath}/badge.svg`,
             alt: badge.alt,
             width: badge.width,
-            snippet: `<a href="${site}${pagePath}"><img src="${site}${pagePath}/badge.svg" alt="${badge.alt}" height="20"></a>`,
+            // The image follows the status; a text alternative copied into another site would not,
+            // so the snippet's names only what the badge is about.
+            snippet: `<a href="${site}${pagePath}"><img src="${site}${pagePath}/badge.svg" alt="${badgeSubject(s.domain)}" height="20"></a>`,
           },
   };
 }
