@@ -102,7 +102,7 @@ export async function verifyMain(argv: string[], io: VerifyIo = processIo): Prom
     await writeAtomically(statePath, result.newState);
     stateNote = `${result.consistency === 'first-run' ? 'first run' : 'consistent with the saved checkpoint'}; saved to ${statePath}`;
   } else if (result.ok && result.consistency === 'unproved') {
-    stateNote = `${statePath} not updated: a proof bundle cannot prove consistency with the saved checkpoint`;
+    stateNote = `${statePath} not compared and not updated: a proof bundle holds no consistency proof, so only a checkpoint of the saved size can be compared with it`;
   } else stateNote = `${statePath} not updated (the run had findings)`;
 
   if (values.json === true) {

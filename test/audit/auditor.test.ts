@@ -15,6 +15,7 @@ import { utf8 } from '../../src/core/bytes.ts';
 import { AccordError } from '../../src/core/errors.ts';
 import { generateKeyPair } from '../../src/core/crypto/ed25519.ts';
 import { makeVerifierKey } from '../../src/core/log/note.ts';
+import { signCheckpoint } from '../../src/core/log/checkpoint.ts';
 import { encodeEntryBundle } from '../../src/core/log/tiles.ts';
 import { verifyFast } from '../../src/node/ed25519-fast.ts';
 import { entryText, readMirror, writeFileAt, writeMirror } from '../helpers/mirror.ts';
@@ -288,6 +289,31 @@ describe('auditProofBundle', () => {
     const r = auditProofBundle(proofBundle(log, [0, 1, 2, 5]), { ...opts, logKey: pinned });
     expect(codes(r)[0]).toBe('-1:LOG_KEY_MISMATCH');
     expect(r.ok).toBe(false);
+  });
+
+  describe('with a saved checkpoint (--state)', () => {
+    const stateOf = (log: LogBuilder): string => (JSON.parse(proofBundle(log, [0])) as { checkpoint: string }).checkpoint;
+
+    it('accepts a bundle older than the saved checkpoint, proving nothing about it (no ROLLBACK: a bundle is a snapshot)', () => {
+      const { log, b, accord } = LogBuilder.basic();
+      const bundle = proofBundle(log, [0, 1, 2, 5]);
+      log.withdraw(b, { accord });
+      const r = auditProofBundle(bundle, { ...opts, stateCheckpoint: stateOf(log) });
+      expect(r.findings).toEqual([]);
+      expect(r.ok).toBe(true);
+      expect(r.consistency).toBe('unproved');
+      expect(r.newState).toBeNull();
+    });
+
+    it('proves a bundle of the saved checkpoint itself, and finds a FORK at that size with another root', () => {
+      const { log } = LogBuilder.basic();
+      const bundle = proofBundle(log, [0, 1, 2, 5]);
+      expect(auditProofBundle(bundle, { ...opts, stateCheckpoint: stateOf(log) }).consistency).toBe('proved');
+      const forked = signCheckpoint({ origin: log.origin, size: log.bytes.length, root: new Uint8Array(32).fill(7) }, log.logKey.secretKey);
+      const r = auditProofBundle(bundle, { ...opts, stateCheckpoint: forked });
+      expect(codes(r)).toEqual(['-1:FORK']);
+      expect(r.ok).toBe(false);
+    });
   });
 
   it('refuses a bundle that is not JSON (BUNDLE_INVALID)', () => {

@@ -179,7 +179,12 @@ class AuditEngine implements Auditor {
         this.#old = verifyCheckpoint(state, this.#key);
       } catch (e) {
         if (!isAccordError(e)) throw e;
-        this.addFinding(-1, 'STATE_INVALID', `the saved checkpoint does not verify under ${this.#key.name}: ${e.message} (${e.code})`);
+        this.addFinding(
+          -1,
+          'STATE_INVALID',
+          `the saved checkpoint does not verify under ${this.#key.name}: ${e.message} (${e.code}). Either the state file is from ` +
+            `another registry, or this registry's log key is not the one that signed what you verified before (a log must never change its key)`,
+        );
       }
     }
     if (this.#old?.size === 0) this.#rootAtOld = emptyRoot();
@@ -223,8 +228,10 @@ class AuditEngine implements Auditor {
       if (old.origin !== cp.origin) {
         this.addFinding(-1, 'STATE_INVALID', `the saved checkpoint is for origin ${JSON.stringify(old.origin)}, this log is ${JSON.stringify(cp.origin)}`);
         this.#old = null;
-      } else if (cp.size < old.size) {
+      } else if (cp.size < old.size && !this.#subset) {
         // A log only grows (DESIGN 7): serving a smaller tree than one already verified is a rollback.
+        // A proof bundle is not the log but a snapshot of part of it, and may be older than the
+        // saved checkpoint: that proves nothing either way (#consistency says 'unproved').
         this.addFinding(-1, 'ROLLBACK', `the log now has ${cp.size} entries, but a checkpoint of ${old.size} entries was verified before`);
       }
     }
@@ -412,7 +419,8 @@ class AuditEngine implements Auditor {
   #consistency(cp: Checkpoint | null): Consistency {
     const old = this.#old;
     if (old === null) return this.#findings.some((f) => f.code === 'STATE_INVALID') ? 'failed' : 'first-run';
-    if (cp === null || cp.size < old.size) return 'failed';
+    if (cp === null) return 'failed';
+    if (cp.size < old.size) return this.#subset ? 'unproved' : 'failed';
     if (this.#rootAtOld !== null) {
       if (bytesEqual(this.#rootAtOld, old.root)) return 'proved';
       this.addFinding(-1, 'FORK', `the tree of the first ${old.size} entries has root ${toBase64(this.#rootAtOld)}, but the saved checkpoint says ${toBase64(old.root)}`);
