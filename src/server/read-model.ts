@@ -6,12 +6,12 @@
  */
 import type { Request } from 'express';
 import type { Kysely } from 'kysely';
-import { signatoryStatus, type SignatoryState, type SignatoryStatus } from '../core/audit/registry-state.ts';
+import { signatoryStatus, statusSince, type SignatoryState, type SignatoryStatus } from '../core/audit/registry-state.ts';
 import { fromUtf8, toBase64 } from '../core/bytes.ts';
 import { isAccordError } from '../core/errors.ts';
 import { parseStrictJson } from '../core/json/strict-parse.ts';
 import { didWebFromDomain, domainOfDidWeb } from '../core/statements/did.ts';
-import type { TypedStatement } from '../core/statements/types.ts';
+import type { PledgeSubject, TypedStatement } from '../core/statements/types.ts';
 import { LINK_KEYS, typedStatement } from '../core/statements/types.ts';
 import { parseStatementBytes } from '../core/statements/validate.ts';
 import { getLatestCheckpoint, getLatestCheckpointSize, getRecentCheckpoints, type CheckpointRow } from '../storage/checkpoints-repo.ts';
@@ -27,6 +27,7 @@ import {
 } from '../storage/entries-repo.ts';
 import type { Database } from '../storage/schema.ts';
 import { LruMap } from './lru-map.ts';
+import { pledgeChanges } from './pledge-changes.ts';
 import { countSignatoriesByStatus, getSignatoryByDomain, listSignatories, type SignatoryRow } from '../storage/signatories-repo.ts';
 
 /** What the read model needs from the registry (see `readSourceOf` in pages.ts for the adapter). */
@@ -76,7 +77,10 @@ export interface SignatoryListItem {
   did: string;
   name: string | null;
   status: SignatoryStatus | null;
+  /** The pledge that began the current (or last) membership. */
   since: string | null;
+  /** Since when the status holds: that pledge, the withdrawal or the delisting (registry-state.ts). */
+  statusSince: string | null;
   country: string | null;
 }
 
@@ -109,6 +113,7 @@ export interface SignatoryView {
   name: string | null;
   country: string | null;
   since: string | null;
+  statusSince: string | null;
   head: string | null;
   links: { key: string; url: string }[];
   /** The accord of the latest pledge. */
@@ -137,17 +142,25 @@ export interface EntryView {
   proof: { text: string; size: number } | null;
 }
 
-/** A pledge or withdrawal, for the feed and the home page. */
+/** The statement types the feed and the home page report. */
+const EVENT_TYPES = ['AccordPledge', 'AccordWithdrawal', 'RegistryNotice'];
+
+/** A pledge, a withdrawal or a registry notice, for the feed and the home page. */
 export interface EventView {
   index: number;
-  type: 'AccordPledge' | 'AccordWithdrawal';
+  type: 'AccordPledge' | 'AccordWithdrawal' | 'RegistryNotice';
   validFrom: string;
   did: string;
   domain: string;
-  /** The name in the pledge (as it was then), or the signatory's latest name for a withdrawal. */
+  /** The name in the pledge (as it was then), or the signatory's latest name for a withdrawal or notice. */
   name: string | null;
   /** True if this pledge followed an earlier one of a current signatory (a profile update). */
   update: boolean;
+  /** What an update changed (pledge-changes.ts); null for anything else. */
+  changes: string[] | null;
+  /** A notice's action; null for anything else. */
+  action: 'delist' | 'relist' | null;
+  /** A withdrawal's reason, or a notice's. */
   reason: string | null;
   digest: string;
 }
@@ -158,6 +171,7 @@ export interface CsvRow {
   name: string;
   status: string;
   since: string;
+  status_since: string;
   accord: string;
   head: string;
   country: string;
@@ -352,6 +366,7 @@ export class ReadModel {
     let withdrawal: SignatoryView['withdrawal'] = null;
     let notice: SignatoryView['notice'] = null;
     let member = false;
+    let lastPledge: PledgeSubject | null = null;
     for (const e of entries) {
       const t = this.#parsed.get(e);
       if (t === null) continue;
@@ -361,9 +376,15 @@ export class ReadModel {
           const s = t.subject;
           const a = accordByDigest.get(s.accord);
           const accordName = a === undefined ? 'an accord' : `version ${a.version} of the accord`;
-          item.summary = member ? `Pledged again to ${accordName}, as “${s.name}” (details updated).` : `Pledged to ${accordName}, as “${s.name}”.`;
+          if (member && lastPledge !== null) {
+            const changes = pledgeChanges(lastPledge, s);
+            item.summary = `Pledged again to ${accordName}, as “${s.name}” (${changes.length === 0 ? 'unchanged: a renewal' : `changed: ${changes.join(', ')}`}).`;
+          } else {
+            item.summary = `Pledged to ${accordName}, as “${s.name}”.`;
+          }
           item.signedWith = t.doc.proof.verificationMethod;
           member = true;
+          lastPledge = s;
           withdrawal = null;
           break;
         }
@@ -414,6 +435,7 @@ export class ReadModel {
       name: state.name,
       country: state.country,
       since: state.since,
+      statusSince: statusSince(state),
       head: state.head,
       links: linksOf(state.links),
       accord: accord === undefined ? null : { ...accord, outdated: accord.version < latestVersion },
@@ -427,34 +449,49 @@ export class ReadModel {
   }
 
   /**
-   * Pledges and withdrawals, newest first (the feed and the home page). Two indexed queries,
-   * merged; the statements are read for the names they carried at the time.
+   * Pledges, withdrawals and the registry's notices, newest first (the feed and the home page),
+   * read back from the newest entry; the statements are read for the names they carried at the
+   * time. A pledge that changes nothing (pledge-changes.ts) is left out: it is not news, and a
+   * signatory renewing its pledge again and again must not push everything else out of the feed.
    */
   async recentEvents(limit: number): Promise<EventView[]> {
-    const [pledges, withdrawals] = await Promise.all([
-      getRecentEntries(this.#src.db, { limit, type: 'AccordPledge' }),
-      getRecentEntries(this.#src.db, { limit, type: 'AccordWithdrawal' }),
-    ]);
-    const merged = [...pledges, ...withdrawals].sort((a, b) => b.index - a.index).slice(0, limit);
     const out: EventView[] = [];
-    for (const s of merged) {
-      const row = await getEntry(this.#src.db, s.index);
-      const t = row === undefined ? null : this.#parsed.get(row);
-      const domain = domainOfDidWeb(s.subject);
-      if (t === null || domain === null) continue;
-      if (t.kind === 'AccordPledge') {
-        const p = t.subject;
-        // A pledge whose `previous` is a pledge updates a current signatory; otherwise it joins.
-        const prev = p.previous === null ? undefined : await getEntryByDigest(this.#src.db, p.previous);
-        out.push({ index: s.index, type: 'AccordPledge', validFrom: t.doc.validFrom, did: s.subject, domain, name: p.name, update: prev?.type === 'AccordPledge', reason: null, digest: s.digest });
-      } else if (t.kind === 'AccordWithdrawal') {
-        const w = t.subject;
-        // A withdrawal carries no name: show the one the signatory is listed under.
-        const sig = await getSignatoryByDomain(this.#src.db, domain);
-        out.push({ index: s.index, type: 'AccordWithdrawal', validFrom: t.doc.validFrom, did: s.subject, domain, name: sig?.state.name ?? null, update: false, reason: w.reason ?? null, digest: s.digest });
+    let before: number | undefined;
+    // Bounded: a log of nothing but renewals ends the search after a few pages of them.
+    for (let round = 0; out.length < limit && round < 8; round++) {
+      const page = await getRecentEntries(this.#src.db, { limit: limit * 2, types: EVENT_TYPES, ...(before === undefined ? {} : { before }) });
+      for (const s of page) {
+        if (out.length >= limit) break;
+        const event = await this.#event(s);
+        if (event !== null) out.push(event);
       }
+      if (page.length < limit * 2) break;
+      before = (page[page.length - 1] as EntrySummary).index;
     }
     return out;
+  }
+
+  /** The event of one pledge, withdrawal or notice; null for a pledge that renews the one before unchanged. */
+  async #event(s: EntrySummary): Promise<EventView | null> {
+    const row = await getEntry(this.#src.db, s.index);
+    const t = row === undefined ? null : this.#parsed.get(row);
+    const domain = domainOfDidWeb(s.subject);
+    if (t === null || domain === null) return null;
+    const base = { index: s.index, validFrom: t.doc.validFrom, did: s.subject, domain, digest: s.digest, changes: null, action: null, reason: null };
+    if (t.kind === 'AccordPledge') {
+      const p = t.subject;
+      // A pledge whose `previous` is a pledge updates a current signatory; otherwise it joins.
+      const prevRow = p.previous === null ? undefined : await getEntryByDigest(this.#src.db, p.previous);
+      const prev = prevRow === undefined ? null : this.#parsed.get(prevRow);
+      if (prev === null || prev.kind !== 'AccordPledge') return { ...base, type: 'AccordPledge', name: p.name, update: false };
+      const changes = pledgeChanges(prev.subject, p);
+      return changes.length === 0 ? null : { ...base, type: 'AccordPledge', name: p.name, update: true, changes };
+    }
+    // A withdrawal or a notice carries no name: show the one the signatory is listed under.
+    const name = (await getSignatoryByDomain(this.#src.db, domain))?.state.name ?? null;
+    if (t.kind === 'AccordWithdrawal') return { ...base, type: 'AccordWithdrawal', name, update: false, reason: t.subject.reason ?? null };
+    if (t.kind === 'RegistryNotice') return { ...base, type: 'RegistryNotice', name, update: false, action: t.subject.action, reason: t.subject.reason };
+    return null;
   }
 
   /** CSV rows for every DID that ever pledged (DESIGN 7). */
@@ -466,6 +503,7 @@ export class ReadModel {
       name: r.state.name ?? r.name ?? '',
       status: r.status ?? '',
       since: r.state.since ?? '',
+      status_since: statusSince(r.state) ?? '',
       accord: r.state.accord ?? '',
       head: r.state.head ?? '',
       country: r.state.country ?? '',
@@ -475,7 +513,7 @@ export class ReadModel {
 }
 
 function listItem(r: SignatoryRow): SignatoryListItem {
-  return { domain: r.domain, did: r.did, name: r.state.name ?? r.name, status: r.status, since: r.state.since ?? r.since, country: r.state.country };
+  return { domain: r.domain, did: r.did, name: r.state.name ?? r.name, status: r.status, since: r.state.since ?? r.since, statusSince: statusSince(r.state), country: r.state.country };
 }
 
 /**

@@ -5,7 +5,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badgeSvg, CSV_COLUMNS, escapeXml, neutraliseCell, signatoriesCsv } from '../../src/server/routes/feeds.ts';
-import { FORMULA_NAMES, startPagesFixture, XSS_NAME, XSS_REASON, type PagesFixture } from './pages-fixture.ts';
+import { FORMULA_NAMES, RELISTED, startPagesFixture, XSS_NAME, XSS_REASON, type PagesFixture } from './pages-fixture.ts';
 
 let f: PagesFixture;
 
@@ -61,22 +61,29 @@ function parseCsv(text: string): string[][] {
 }
 
 describe('GET /feed.atom', () => {
-  it('is an Atom feed of pledges and withdrawals, newest first, linking to signatory pages', async () => {
+  it('is an Atom feed of pledges, withdrawals and notices, newest first, linking to signatory pages', async () => {
     const res = await getText('/feed.atom');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/atom\+xml/);
     const xml = res.body;
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/);
     const entries = xml.split('<entry>').slice(1);
-    // 2 acme pledges, evil, quit pledge + withdrawal, 4 formula names, gone: 10 events.
-    expect(entries).toHaveLength(10);
+    // 2 acme pledges, evil's pledge and update, quit pledge + withdrawal, 4 formula names, gone's
+    // pledge and delisting, a delisting and a relisting: 14 events. evil's unchanged renewal is no news.
+    expect(entries).toHaveLength(14);
+    expect(xml).not.toContain(`/log/entries/${f.indexes['evil-renewal']}<`);
     const ids = entries.map((e) => Number(/<id>[^<]*\/log\/entries\/(\d+)<\/id>/.exec(e)![1]));
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     const quit = entries.find((e) => e.includes(`/log/entries/${f.indexes['quit-withdraw']}<`))!;
     expect(quit).toContain('quit.test withdrew from the accord');
     expect(quit).toMatch(/<link href="http:\/\/127\.0\.0\.1:\d+\/signatories\/quit\.test"\/>/);
-    const update = entries.find((e) => e.includes(`/log/entries/${f.indexes['acme-update']}<`))!;
-    expect(update).toContain('acme.test updated its pledge');
+    const update = entries.find((e) => e.includes(`/log/entries/${f.indexes['evil-update']}<`))!;
+    expect(update).toContain('evil.test updated its pledge (country)');
+    const delisting = entries.find((e) => e.includes(`/log/entries/${f.indexes['gone-delist']}<`))!;
+    expect(delisting).toContain('gone.test was delisted by the registry');
+    expect(delisting).toContain('Reason published by the registry');
+    const relisting = entries.find((e) => e.includes(`/log/entries/${f.indexes['relisted-relist']}<`))!;
+    expect(relisting).toContain(`${RELISTED} was relisted by the registry`);
     const first = entries.find((e) => e.includes(`/log/entries/${f.indexes['acme-pledge']}<`))!;
     expect(first).toContain('acme.test signed the accord');
     expect(first).toContain('Acme Corp');
@@ -112,6 +119,7 @@ describe('GET /signatories.csv', () => {
       'Acme Corp',
       'signatory',
       expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      acme[4], // a signatory's status holds since its pledge
       f.accord,
       f.heads['acme.test'],
       'CH',
@@ -119,6 +127,10 @@ describe('GET /signatories.csv', () => {
     ]);
     expect(byDomain.get('quit.test')![3]).toBe('withdrawn');
     expect(byDomain.get('gone.test')![3]).toBe('delisted');
+    // status_since: the withdrawal, the delisting: the dates of those entries.
+    const validFrom = async (label: string): Promise<string> => (JSON.parse((await getText(`/api/v1/entries/${f.indexes[label]}`)).body) as { validFrom: string }).validFrom;
+    expect(byDomain.get('quit.test')![5]).toBe(await validFrom('quit-withdraw'));
+    expect(byDomain.get('gone.test')![5]).toBe(await validFrom('gone-delist'));
     expect(byDomain.get('evil.test')![2]).toBe(XSS_NAME);
   });
 
@@ -141,7 +153,7 @@ describe('neutraliseCell', () => {
   });
   it('is applied to every column, not just the name', () => {
     const csv = signatoriesCsv([
-      { domain: 'a.test', did: 'did:web:a.test', name: 'A', status: 'signatory', since: '', accord: '', head: '', country: '', website: '=cmd' },
+      { domain: 'a.test', did: 'did:web:a.test', name: 'A', status: 'signatory', since: '', status_since: '', accord: '', head: '', country: '', website: '=cmd' },
     ]);
     expect(csv).toContain(",'=cmd\r\n");
   });

@@ -4,10 +4,12 @@
  * admitted through the real POST API, and a delisting appended by the registry's own key.
  *
  *   acme.test    pledged (profile with country and links), rotated its key, pledged again
- *   evil.test    pledged under the name `<script>alert(1)</script>`
+ *   evil.test    pledged under the name `<script>alert(1)</script>`, then (last of all) added a
+ *                country, then renewed that pledge unchanged
  *   quit.test    pledged, then withdrew with a reason full of markup
  *   =, +, -, @   four signatories whose names start with a spreadsheet formula character
  *   gone.test    pledged, then was delisted by the registry
+ *               (the first of them, RELISTED, was delisted and then relisted by the registry)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,12 +30,16 @@ import { Company, DidHost } from '../helpers/company.ts';
 export const XSS_NAME = '<script>alert(1)</script>';
 export const XSS_REASON = '<img src=x onerror=alert(2)> "quoted" & done';
 export const DELIST_REASON = 'Sold <b>exploits</b> to an offensive programme';
+export const RELIST_REASON = 'Reviewed: the complaint was unfounded';
 export const FORMULA_NAMES: Record<string, string> = {
   'eq.test': '=HYPERLINK("https://evil.example/","click")',
   'plus.test': '+41 Security AG',
   'minus.test': '-1+1 Ltd',
   'at.test': '@SUM(A1:A9)',
 };
+
+/** A current signatory that was delisted and then relisted. */
+export const RELISTED = Object.keys(FORMULA_NAMES)[0] as string;
 
 export interface PagesFixture {
   app: AppHandler;
@@ -91,7 +97,11 @@ export async function startPagesFixture(): Promise<PagesFixture> {
     await submit(`${d}-pledge`, d, c(d).pledge({ accord, previous: null, name }));
   }
   await submit('gone-pledge', 'gone.test', c('gone.test').pledge({ accord, previous: null, name: 'Gone Ltd' }));
-  indexes['gone-delist'] = await delist(registry, 'did:web:gone.test', DELIST_REASON);
+  indexes['gone-delist'] = await notice(registry, 'did:web:gone.test', 'delist', DELIST_REASON);
+  indexes['relisted-delist'] = await notice(registry, `did:web:${RELISTED}`, 'delist', 'Under review');
+  indexes['relisted-relist'] = await notice(registry, `did:web:${RELISTED}`, 'relist', RELIST_REASON);
+  await submit('evil-update', 'evil.test', c('evil.test').pledge({ accord, previous: heads['evil.test']!, name: XSS_NAME, country: 'CH' }));
+  await submit('evil-renewal', 'evil.test', c('evil.test').pledge({ accord, previous: heads['evil.test']!, name: XSS_NAME, country: 'CH' }));
 
   return {
     app,
@@ -110,10 +120,10 @@ export async function startPagesFixture(): Promise<PagesFixture> {
 }
 
 /** A RegistryNotice, signed by the registry's attestation key and appended under its rules. */
-async function delist(registry: Registry, did: string, reason: string): Promise<number> {
+async function notice(registry: Registry, did: string, action: 'delist' | 'relist', reason: string): Promise<number> {
   const validFrom = nowTimestamp();
   const keys = registry.keys;
-  const unsecured = buildNotice({ registryDid: keys.attestationDid, did, action: 'delist', reason, validFrom });
+  const unsecured = buildNotice({ registryDid: keys.attestationDid, did, action, reason, validFrom });
   const statement = secureStatement(unsecured, keys.attestationKey, keys.attestationMethod, validFrom);
   const bytes = canonicalBytes(statement);
   const digest = digestOf(bytes);

@@ -15,7 +15,7 @@ import { verifyTlogProof } from '../../src/core/log/tlog-proof.ts';
 import { compileViews, renderErrorPage, VIEWS_DIR } from '../../src/server/views.ts';
 import { Company } from '../helpers/company.ts';
 import { startHarness } from './harness.ts';
-import { DELIST_REASON, FORMULA_NAMES, startPagesFixture, XSS_NAME, XSS_REASON, type PagesFixture } from './pages-fixture.ts';
+import { DELIST_REASON, FORMULA_NAMES, RELIST_REASON, RELISTED, startPagesFixture, XSS_NAME, XSS_REASON, type PagesFixture } from './pages-fixture.ts';
 
 let f: PagesFixture;
 
@@ -137,6 +137,18 @@ describe('the pages', () => {
       expect(all).toContain('8 results');
     });
 
+    it('dates each status from the entry that set it: a withdrawal from the withdrawal, a delisting from the notice', async () => {
+      const all = await page('/signatories?status=all');
+      expect(all).toContain('<th scope="col">Status since (UTC)</th>');
+      const cellOf = (domain: string): string => new RegExp(`<a href="/signatories/${domain.replace('.', '\\.')}">[\\s\\S]*?data-label="Status since"><time datetime="([^"]+)"`).exec(all)![1]!;
+      const validFrom = async (index: number | undefined): Promise<string> => (JSON.parse((await request(f.app).get(`/api/v1/entries/${index}`)).text) as { validFrom: string }).validFrom;
+      expect(cellOf('quit.test')).toBe(await validFrom(f.indexes['quit-withdraw']));
+      expect(cellOf('gone.test')).toBe(await validFrom(f.indexes['gone-delist']));
+      const api = (await request(f.app).get('/api/v1/signatories/quit.test')).body as { since: string; statusSince: string };
+      expect(api.statusSince).toBe(cellOf('quit.test'));
+      expect(api.since).toBe(await validFrom(f.indexes['quit-pledge']));
+    });
+
     it('searches names and domains, withdrawn ones included unless a status is chosen', async () => {
       const byName = await page('/signatories?q=quitter');
       expect(byName).toContain('<a href="/signatories/quit.test">quit.test</a>');
@@ -186,8 +198,15 @@ describe('the pages', () => {
         expect(html).toContain(`<a href="/log/entries/${f.indexes[label]}">${f.indexes[label]}</a>`);
       }
       expect(html).toContain('Pledged to version 1 of the accord, as “Acme Corp”.');
-      expect(html).toContain('Pledged again to version 1 of the accord');
+      expect(html).toContain('Pledged again to version 1 of the accord, as “Acme Corp” (changed: security.txt).');
       expect(html.match(/<td data-label="Type">Domain attestation<\/td>/g)).toHaveLength(2);
+    });
+
+    it('says what each later pledge changed, and calls one that changed nothing a renewal', async () => {
+      const html = await page('/signatories/evil.test');
+      const name = escapeLikeHandlebars(XSS_NAME);
+      expect(html).toContain(`Pledged again to version 1 of the accord, as “${name}” (changed: country).`);
+      expect(html).toContain(`Pledged again to version 1 of the accord, as “${name}” (unchanged: a renewal).`);
     });
 
     it('shows a key rotation: the new key current, each statement signed with the key of its time', async () => {
@@ -250,6 +269,13 @@ describe('the pages', () => {
       expect(html).toContain(`(<a href="/log/entries/${f.indexes['gone-delist']}">log entry ${f.indexes['gone-delist']}</a>)`);
       expect(html).toContain(`<q>${escapeLikeHandlebars(DELIST_REASON)}</q>`);
       expect(html).toContain('<td data-label="Type">Registry notice</td>');
+    });
+
+    it('says when a current signatory was relisted, and why', async () => {
+      const html = await page(`/signatories/${RELISTED}`);
+      expect(html).toContain('status-panel-signatory');
+      expect(html).toContain(`after a delisting (<a href="/log/entries/${f.indexes['relisted-relist']}">log entry ${f.indexes['relisted-relist']}</a>): <q>${RELIST_REASON}</q>`);
+      expect(await page('/signatories/acme.test')).not.toContain('Relisted by the registry');
     });
 
     it('redirects an upper-case domain to its canonical form', async () => {

@@ -42,8 +42,11 @@ export interface SignatoryState {
   /** validFrom of the latest pledge or withdrawal. */
   updatedAt: string | null;
   attestation: AttestationState | null;
-  /** Latest RegistryNotice reason, if any. */
-  notice: { action: 'delist' | 'relist'; reason: string; index: number } | null;
+  /**
+   * Latest RegistryNotice, if any. `validFrom` is the notice's date (absent from states stored by
+   * versions before it was kept).
+   */
+  notice: { action: 'delist' | 'relist'; reason: string; index: number; validFrom?: string } | null;
 }
 
 export type SignatoryStatus = 'signatory' | 'withdrawn' | 'delisted';
@@ -51,6 +54,17 @@ export type SignatoryStatus = 'signatory' | 'withdrawn' | 'delisted';
 export function signatoryStatus(s: SignatoryState): SignatoryStatus | null {
   if (s.delisted) return 'delisted';
   return s.membership;
+}
+
+/**
+ * Since when the signatory has had its present status: the pledge that began its membership, its
+ * withdrawal, or its delisting (null where the state does not know: a delisting stored before
+ * notices kept their date).
+ */
+export function statusSince(s: SignatoryState): string | null {
+  if (s.delisted) return s.notice?.validFrom ?? null;
+  if (s.membership === 'withdrawn') return s.updatedAt;
+  return s.since;
 }
 
 export interface AccordInfo {
@@ -213,7 +227,7 @@ export function applyStatement(view: RegistryView, entry: LogEntryRef): StateCha
         refuse('NOT_DELISTED', `a relist must follow a delist, and ${s.id} is not delisted`);
       }
       return {
-        signatory: { ...prev, delisted: s.action === 'delist', notice: { action: s.action, reason: s.reason, index } },
+        signatory: { ...prev, delisted: s.action === 'delist', notice: { action: s.action, reason: s.reason, index, validFrom: entry.statement.validFrom } },
       };
     }
 

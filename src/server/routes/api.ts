@@ -7,7 +7,7 @@
  * |---|---|
  * | POST /statements | (served before express: src/server/submit-endpoint.ts) |
  * | GET /signatories?q&status&page | `{ total, page, pageSize, signatories: [...] }` |
- * | GET /signatories/:domain?page | the signatory: did, domain, name, status, head, accord, since, updatedAt, country, links, keys, attestation, notice, statements (page 1: the latest 50, oldest first), statementsPage `{ page, pages, pageSize, total }` |
+ * | GET /signatories/:domain?page | the signatory: did, domain, name, status, head, accord, since, statusSince, updatedAt, country, links, keys, attestation, notice, statements (page 1: the latest 50, oldest first), statementsPage `{ page, pages, pageSize, total }` |
  * | GET /entries/:index | the logged bytes, unchanged (application/json) |
  * | GET /entries/:index/proof | C2SP tlog-proof text against the latest checkpoint (text/plain) |
  * | GET /proof/inclusion?index&size | `{ index, size, leafHash, proof }` (base64, leaf first; size defaults to the latest) |
@@ -18,7 +18,7 @@
 import express from 'express';
 import type { Request, Router } from 'express';
 import type { Kysely } from 'kysely';
-import { signatoryStatus, type SignatoryStatus } from '../../core/audit/registry-state.ts';
+import { signatoryStatus, statusSince, type SignatoryStatus } from '../../core/audit/registry-state.ts';
 import { toBase64 } from '../../core/bytes.ts';
 import { AccordError, describeValue } from '../../core/errors.ts';
 import { leafHashNode } from '../../node/sha256.ts';
@@ -84,6 +84,7 @@ function signatorySummary(r: SignatoryRow) {
     name: s.name,
     status: signatoryStatus(s),
     since: s.since,
+    statusSince: statusSince(s),
     updatedAt: s.updatedAt,
     head: s.head,
     accord: s.accord,

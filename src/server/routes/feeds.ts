@@ -25,7 +25,8 @@ export function escapeXml(s: string): string {
 // CSV
 // ---------------------------------------------------------------------------------------------
 
-export const CSV_COLUMNS = ['domain', 'did', 'name', 'status', 'since', 'accord', 'head', 'country', 'website'] as const;
+/** `since`: the pledge that began the current (or last) membership; `status_since`: since when the status holds. */
+export const CSV_COLUMNS = ['domain', 'did', 'name', 'status', 'since', 'status_since', 'accord', 'head', 'country', 'website'] as const;
 
 /**
  * DESIGN 7: a cell beginning with `=`, `+`, `-` or `@` gets a leading `'`, so a spreadsheet shows
@@ -122,19 +123,25 @@ export function badgeSvg(status: SignatoryStatus | null, since: string | null): 
 // Atom
 // ---------------------------------------------------------------------------------------------
 
-function eventTitle(e: EventView): string {
+/** What happened, in a few words (the feed's titles, the home page's list). */
+export function eventTitle(e: EventView): string {
   if (e.type === 'AccordWithdrawal') return `${e.domain} withdrew from the accord`;
-  return e.update ? `${e.domain} updated its pledge` : `${e.domain} signed the accord`;
+  if (e.type === 'RegistryNotice') return e.action === 'delist' ? `${e.domain} was delisted by the registry` : `${e.domain} was relisted by the registry`;
+  if (!e.update) return `${e.domain} signed the accord`;
+  return `${e.domain} updated its pledge${e.changes !== null && e.changes.length > 0 ? ` (${e.changes.join(', ')})` : ''}`;
 }
 
-/** The feed text of an event, as HTML with every value escaped. */
+/**
+ * The feed text of an event, as HTML with every value escaped. The quoted texts stand in
+ * paragraphs of their own, so no punctuation of ours runs into theirs.
+ */
 function eventHtml(e: EventView): string {
-  const name = e.name === null ? '' : ` Name (self-declared): “${escapeXml(e.name)}”.`;
-  const reason = e.reason === null ? '' : ` Reason given: “${escapeXml(e.reason)}”.`;
-  return `<p>${escapeXml(eventTitle(e))} on ${escapeXml(formatDay(e.validFrom))} (log entry ${e.index}).${name}${reason}</p>`;
+  const name = e.name === null ? '' : `<p>Name (self-declared): “${escapeXml(e.name)}”</p>`;
+  const reason = e.reason === null ? '' : `<p>${e.type === 'RegistryNotice' ? 'Reason published by the registry' : 'Reason given'}: “${escapeXml(e.reason)}”</p>`;
+  return `<p>${escapeXml(eventTitle(e))} on ${escapeXml(formatDay(e.validFrom))} (log entry ${e.index}).</p>${name}${reason}`;
 }
 
-/** Atom 1.0 (RFC 4287) feed of pledges and withdrawals, newest first. */
+/** Atom 1.0 (RFC 4287) feed of pledges, withdrawals and the registry's notices, newest first. */
 export function atomFeed(events: readonly EventView[], siteUrl: string): string {
   const newest = events[0];
   const feed = new Feed({

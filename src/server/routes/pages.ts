@@ -12,7 +12,7 @@ import { AnswerCache, sendAnswer } from '../answer-cache.ts';
 import { assetsRouter } from '../assets.ts';
 import { readModelFor, siteUrlOf, type RouteDeps, type SignatoryView } from '../read-model.ts';
 import { views, type LayoutData, type ViewName } from '../views.ts';
-import { badgeInfo, badgeSubject } from './feeds.ts';
+import { badgeInfo, badgeSubject, eventTitle } from './feeds.ts';
 import { historyPageCount, historyPageWindow } from './history-pages.ts';
 
 type PageData = LayoutData & Record<string, unknown>;
@@ -115,9 +115,11 @@ function signatoryPage(s: SignatoryView, site: string, logKey: string, historyPa
     accord: s.accord === null ? null : { ...s.accord, principleCount: s.accord.principles.length },
     withdrawal: s.withdrawal,
     notice: s.status === 'delisted' ? s.notice : null,
+    relisted: s.status !== 'delisted' && s.notice?.action === 'relist' ? s.notice : null,
     profile,
     ...historyPage(s, historyPageNo),
     keys: s.keys,
+    keysSeenAt: s.state.attestation?.observedAt ?? null,
     attestations: s.attestations,
     bundlePath,
     logKey,
@@ -170,7 +172,8 @@ export function pagesRouter(deps: RouteDeps): Router {
           counts,
           checkpoint,
           accord: current,
-          recent,
+          // The same words as the feed's titles, without the domain the page links before them.
+          recent: recent.map((e) => ({ ...e, what: eventTitle(e).slice(e.domain.length + 1) })),
           verifyCommand: `npx accord-verify ${site} --log-key ${model.keys.logKey}`,
         },
       ];
