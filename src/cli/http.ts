@@ -116,8 +116,10 @@ export async function getBytes(url: string): Promise<Uint8Array> {
  */
 export function httpFailure(res: HttpResponse, url: string): AccordError {
   const e = registryError(res, url);
+  // A stand-in error (no JSON body) would only repeat the status.
+  const said = e.code.startsWith('HTTP_') ? '' : ` (${e.code}: ${e.message})`;
   if (res.status >= 500) {
-    return new AccordError('NETWORK_ERROR', `${url} answered ${res.status} (${e.code}: ${e.message})`, { details: { status: res.status } });
+    return new AccordError('NETWORK_ERROR', `${url} answered ${res.status}: the server could not answer${said}`, { details: { status: res.status } });
   }
   return refusal('REGISTRY_REFUSED', `${url} answered ${res.status} ${e.code}: ${e.message}`, {
     details: { ...e.details, status: res.status, registryCode: e.code },

@@ -109,6 +109,7 @@ async function fetchSignatory(root: string, domain: string): Promise<SignatoryVi
 async function fetchAccord(root: string, wanted: string | null): Promise<AccordChoice> {
   const url = registryUrl(root, 'api/v1/accords');
   const json = await getJson(url);
+  if (json === null) throw refusal('REGISTRY_REFUSED', `${url} answered 404: is ${root} an Accord registry's site root (https://registry.example.org/, say)?`);
   const list = Array.isArray(json) ? json : json && typeof json === 'object' ? (json as { accords?: unknown }).accords : null;
   if (!Array.isArray(list)) throw new AccordError('BAD_RESPONSE', `${url} must answer a list of accords`);
   const candidates = list
@@ -318,8 +319,9 @@ export async function sign(argv: string[], out: (line: string) => void = console
   try {
     statement = build(action, values, key, current, accord);
   } catch (e) {
-    // A profile value the statement rules refuse (name, country, link) is the caller's usage error.
-    if (isAccordError(e) && e.code.startsWith('STATEMENT_')) throw usageError(e.message, USAGE);
+    // A profile value the statement rules refuse (name, country, link) is the caller's usage error,
+    // named by its option; the whole usage text would only bury that one line.
+    if (isAccordError(e) && e.code.startsWith('STATEMENT_')) throw usageError(withFlag(e.message), 'Run accord-sign --help for every option.');
     throw e;
   }
   const entry = canonicalBytes(statement);
@@ -382,6 +384,23 @@ export async function sign(argv: string[], out: (line: string) => void = console
   if (pinned === null) out(`(The log key was taken unpinned from ${registryUrl(root, '.well-known/accord-registry.json')}; pin it with --log-key ${logKey})`);
   if (typeof values.receipt === 'string') out(`Receipt written to ${values.receipt}.`);
   return 0;
+}
+
+/** The statement field a rule names, and the option that sets it. */
+const FIELD_FLAGS: readonly [string, string][] = [
+  ['credentialSubject.name', '--name'],
+  ['credentialSubject.country', '--country'],
+  ['credentialSubject.links.website', '--website'],
+  ['credentialSubject.links.securityTxt', '--security-txt'],
+  ['credentialSubject.links.disclosurePolicy', '--disclosure-policy'],
+  ['credentialSubject.links.patchPolicy', '--patch-policy'],
+  ['credentialSubject.reason', '--reason'],
+];
+
+/** "--country: credentialSubject.country must be ...": the message led by the option to fix. */
+function withFlag(message: string): string {
+  const hit = FIELD_FLAGS.find(([field]) => message.startsWith(field) && !/^[\w.]/.test(message.slice(field.length)));
+  return hit === undefined ? message : `${hit[1]}: ${message}`;
 }
 
 await runCli(import.meta.url, sign);

@@ -10,9 +10,9 @@
  * file).
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, basename } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type cliProgress from 'cli-progress';
 import type { Finding } from '../core/audit/auditor.ts';
 import { AccordError, isAccordError } from '../core/errors.ts';
@@ -148,14 +148,25 @@ async function readLogKey(v: string): Promise<string> {
   }
 }
 
-/** The saved checkpoint note; a missing file is a first run. */
+/**
+ * The saved checkpoint note; a missing file is a first run, if its folder exists (checked now, so
+ * a mistyped path stops the run before the audit rather than after it).
+ */
 async function readState(path: string): Promise<string | null> {
   try {
     return await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AccordError('FILE_UNREADABLE', `cannot read the state file ${path}: ${(e as Error).message}`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new AccordError('FILE_UNREADABLE', `cannot read the state file ${path}: ${(e as Error).message}`, { cause: e });
+    }
   }
+  const folder = dirname(resolve(path));
+  const isFolder = await stat(folder).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isFolder) throw new AccordError('FILE_UNWRITABLE', `cannot keep the state file ${path}: the folder ${folder} does not exist`);
+  return null;
 }
 
 /** Write to a temporary file in the same directory, then rename: a reader never sees half a file. */

@@ -21,6 +21,11 @@ export function isAccordError(e: unknown, code?: string): e is AccordError {
 }
 
 /** Describes a hostile value briefly for an error message, without echoing megabytes back. */
+/** "a DomainAttestation", "an AccordText": a statement type (or any word) with its English article. */
+export function withArticle(word: string): string {
+  return `${/^[AEIOUaeiou]/.test(word) ? 'an' : 'a'} ${word}`;
+}
+
 export function describeValue(v: unknown): string {
   let s: string;
   try {

@@ -242,6 +242,31 @@ describe('accord-sign pledge', () => {
     });
   });
 
+  describe('with a profile value the statement rules refuse', () => {
+    it.each([
+      [['--country', 'ch'], '--country: credentialSubject.country'],
+      [['--website', 'example.com'], '--website: credentialSubject.links.website'],
+    ])('exits 2 naming the option (%j), without the whole usage text, and submits nothing', async (flags, lead) => {
+      const before = await h.snapshot();
+      const r = await runTool('sign', ['pledge', '--key', acme.path, '--registry', web.url, ...flags]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`accord-sign: ${lead}`);
+      expect(r.stderr).toContain('Run accord-sign --help for every option.');
+      expect(r.stderr).not.toContain('usage:');
+      expect(await h.snapshot()).toEqual(before);
+    });
+  });
+
+  describe('when --registry is not the site root', () => {
+    it('exits 1 asking whether it is the site root, and submits nothing', async () => {
+      const before = await h.snapshot();
+      const r = await runTool('sign', ['pledge', '--key', acme.path, '--registry', `${web.url}api/v1/`, '--name', 'Acme']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`answered 404: is ${web.url}api/v1/ an Accord registry's site root`);
+      expect(await h.snapshot()).toEqual(before);
+    });
+  });
+
   describe('when the registry cannot be reached', () => {
     it('exits 2', async () => {
       const closed = await listen(() => undefined);

@@ -224,6 +224,14 @@ describe('accord-verify', () => {
       expect(await readFile(state, 'utf8')).toBe(await readFile(join(VECTORS, 'variants', 'log', 'checkpoint'), 'utf8'));
     });
 
+    it('refuses a state file in a folder that does not exist before checking anything (exit 2)', async () => {
+      const state = join(tmp, 'no-such-folder', 'accord.state');
+      const r = await runTool('verify', [join(VECTORS, 'genesis'), '--log-key', HOLDOUT_KEY, '--state', state, '--workers', '0']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`the folder ${join(tmp, 'no-such-folder')} does not exist (FILE_UNWRITABLE)`);
+      expect(r.stdout).toBe('');
+    });
+
     it('finds a ROLLBACK and leaves the state file untouched', async () => {
       const state = join(tmp, `rollback-${n++}.state`);
       const saved = await readFile(join(VECTORS, 'variants', 'log', 'checkpoint'), 'utf8');

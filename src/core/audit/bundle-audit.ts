@@ -8,7 +8,7 @@
  * the browser can run it too.
  */
 import { bytesEqual, fromBase64 } from '../bytes.ts';
-import { isAccordError } from '../errors.ts';
+import { describeValue, isAccordError } from '../errors.ts';
 import { parseStrictJson } from '../json/strict-parse.ts';
 import { parseVerifierKey } from '../log/note.ts';
 import { parseTlogProof, verifyTlogProof } from '../log/tlog-proof.ts';
@@ -46,7 +46,8 @@ export function auditProofBundle(input: Uint8Array | string, opts: BundleAuditOp
   }
   const b = value as Record<string, unknown>;
   if (b === null || typeof b !== 'object' || Array.isArray(b)) return failedAudit([bundleFinding('the proof bundle is not a JSON object')]);
-  if (b.version !== 1) return failedAudit([bundleFinding(`unsupported proof bundle version ${JSON.stringify(b.version)} (expected 1)`)]);
+  if (b.version === undefined) return failedAudit([bundleFinding('not a proof bundle: it has no "version" member (expected 1)')]);
+  if (b.version !== 1) return failedAudit([bundleFinding(`unsupported proof bundle version ${describeValue(b.version)} (expected 1)`)]);
   let info;
   try {
     info = registryInfoFrom(b, 'the proof bundle');

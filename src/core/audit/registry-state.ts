@@ -4,7 +4,7 @@
  * same rules. CONTRACT (types fixed by the lead; the rules are implemented by the audit helper).
  */
 import { decodePublicMultikey, didKeyVerificationMethod, publicKeyFromDidKey } from '../crypto/multikey.ts';
-import { AccordError, describeValue } from '../errors.ts';
+import { AccordError, describeValue, withArticle } from '../errors.ts';
 import { isRegistryType, typedStatement, type Statement } from '../statements/types.ts';
 import { checkPrinciplesCover } from '../statements/validate.ts';
 
@@ -286,12 +286,12 @@ export function applyStatement(view: RegistryView, entry: LogEntryRef): StateCha
 function checkRegistryIssuer(view: RegistryView, statement: Statement): void {
   const kind = statement.type[1];
   if (statement.issuer !== view.attestationDid) {
-    refuse('ISSUER_NOT_REGISTRY', `a ${kind} must be issued by the registry's attestation key ${view.attestationDid}, got ${describeValue(statement.issuer)}`);
+    refuse('ISSUER_NOT_REGISTRY', `${withArticle(kind)} must be issued by the registry's attestation key ${view.attestationDid}, got ${describeValue(statement.issuer)}`);
   }
   const method = statement.proof.verificationMethod;
   const expected = registryMethod(view);
   if (method !== expected) {
-    refuse('ISSUER_NOT_REGISTRY', `a ${kind} must be signed with ${expected}, got ${describeValue(method)}`);
+    refuse('ISSUER_NOT_REGISTRY', `${withArticle(kind)} must be signed with ${expected}, got ${describeValue(method)}`);
   }
 }
 

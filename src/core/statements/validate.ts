@@ -5,7 +5,7 @@
  * a TypeError. Signature checks are separate (proof.ts): a statement that passes here is
  * well-formed, not yet authentic.
  */
-import { AccordError, describeValue } from '../errors.ts';
+import { AccordError, describeValue, withArticle } from '../errors.ts';
 import { canonicalBytes } from '../json/canonical.ts';
 import { MAX_JSON_BYTES, parseStrictJson } from '../json/strict-parse.ts';
 import { decodePublicMultikey } from '../crypto/multikey.ts';
@@ -400,7 +400,7 @@ function checkDocument(doc: unknown, withProof: boolean): void {
   if (typeof issuer !== 'string') fail('STATEMENT_BAD_ISSUER', `issuer must be a string, got ${received(issuer)}`);
   if (isRegistryType(type)) {
     // DESIGN 2 and 6: registry statements are issued by the did:key of its attestation key.
-    if (!isDidKey(issuer)) fail('STATEMENT_BAD_ISSUER', `a ${type} is issued by the registry's did:key (did:key:z6Mk...), got ${describeValue(issuer)}`);
+    if (!isDidKey(issuer)) fail('STATEMENT_BAD_ISSUER', `${withArticle(type)} is issued by the registry's did:key (did:key:z6Mk...), got ${describeValue(issuer)}`);
   } else {
     checkDidWeb(issuer, 'issuer');
   }
@@ -409,7 +409,7 @@ function checkDocument(doc: unknown, withProof: boolean): void {
   const subject = requireObject(d.credentialSubject, 'credentialSubject');
   SUBJECT_CHECKS[type](subject, 'credentialSubject');
   if (!isRegistryType(type) && subject.id !== issuer) {
-    fail('STATEMENT_ISSUER_NOT_SUBJECT', `a ${type} is issued by its signatory: issuer ${describeValue(issuer)} differs from credentialSubject.id ${received(subject.id)}`);
+    fail('STATEMENT_ISSUER_NOT_SUBJECT', `${withArticle(type)} is issued by its signatory: issuer ${describeValue(issuer)} differs from credentialSubject.id ${received(subject.id)}`);
   }
   if (withProof) checkProofShape(d.proof, issuer, type);
   checkStrings(d, 'the document');
