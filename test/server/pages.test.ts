@@ -85,8 +85,8 @@ describe('the pages', () => {
       expect(html).toContain('Digital Switzerland: 100% defense, 0% offense.');
       // acme, evil and the four formula names are current; quit withdrew; gone was delisted.
       expect(html).toMatch(/<strong>6<\/strong>\s+organisations have signed/);
-      expect(html).toContain('1 organisation has withdrawn.');
-      expect(html).toContain('1 organisation was delisted');
+      expect(html).toContain('<a href="/signatories?status=withdrawn">1 organisation has withdrawn</a>.');
+      expect(html).toContain('<a href="/signatories?status=delisted">1 organisation was delisted</a>');
       const served = await request(f.app).get('/log/checkpoint');
       expect(preText(html, 'Signed checkpoint note')).toBe(served.text);
       expect(html).toContain(`--log-key ${f.registry.keys.logVerifierKey}`);
@@ -276,6 +276,12 @@ describe('the pages', () => {
       expect(html).toContain('status-panel-signatory');
       expect(html).toContain(`after a delisting (<a href="/log/entries/${f.indexes['relisted-relist']}">log entry ${f.indexes['relisted-relist']}</a>): <q>${RELIST_REASON}</q>`);
       expect(await page('/signatories/acme.test')).not.toContain('Relisted by the registry');
+    });
+
+    it('redirects the address with a trailing slash to the page, query kept', async () => {
+      const res = await request(f.app).get('/signatories/acme.test/?page=1');
+      expect(res.status).toBe(301);
+      expect(res.headers.location).toBe('/signatories/acme.test?page=1');
     });
 
     it('redirects an upper-case domain to its canonical form', async () => {

@@ -233,6 +233,12 @@ export function pagesRouter(deps: RouteDeps): Router {
   });
 
   router.get('/signatories/:domain', async (req, res) => {
+    // Express matches "/signatories/x/" here too: one address per page, for links and caches.
+    if (req.path.endsWith('/')) {
+      const query = req.originalUrl.indexOf('?');
+      res.redirect(301, `${req.path.slice(0, -1)}${query === -1 ? '' : req.originalUrl.slice(query)}`);
+      return;
+    }
     const domain = String(req.params.domain);
     if (didWebFromDomain(domain) === null) {
       const lower = domain.toLowerCase();
