@@ -20,12 +20,12 @@ export function isAccordError(e: unknown, code?: string): e is AccordError {
   return e instanceof AccordError && (code === undefined || e.code === code);
 }
 
-/** Describes a hostile value briefly for an error message, without echoing megabytes back. */
 /** "a DomainAttestation", "an AccordText": a statement type (or any word) with its English article. */
 export function withArticle(word: string): string {
   return `${/^[AEIOUaeiou]/.test(word) ? 'an' : 'a'} ${word}`;
 }
 
+/** Describes a hostile value briefly for an error message, without echoing megabytes back. */
 export function describeValue(v: unknown): string {
   let s: string;
   try {

@@ -1,8 +1,9 @@
 /**
  * What a pledge changed, against the same signatory's pledge before it, in words for the pages and
- * the feed. `previous` and the dates always differ, so they are not counted: a pledge that changes
- * nothing else renews the earlier one, and the feed and the home page leave it out (it is not news;
- * the signatory page and the log still show it).
+ * the feed, the key it was signed with included (a pledge signed with a new key after a rotation).
+ * `previous` and the dates always differ, so they are not counted: a pledge that changes nothing
+ * else renews the earlier one, and the feed and the home page leave it out (it is not news; the
+ * signatory page and the log still show it).
  */
 import { LINK_KEYS, type LinkKey, type PledgeSubject } from '../core/statements/types.ts';
 
@@ -13,7 +14,15 @@ const LINK_NAMES: Readonly<Record<LinkKey, string>> = {
   patchPolicy: 'patch policy',
 };
 
-export function pledgeChanges(before: PledgeSubject, after: PledgeSubject): string[] {
+/** A pledge's subject and the verification method that signed it. */
+export interface SignedPledge {
+  subject: PledgeSubject;
+  method: string;
+}
+
+export function pledgeChanges(earlier: SignedPledge, later: SignedPledge): string[] {
+  const before = earlier.subject;
+  const after = later.subject;
   const changes: string[] = [];
   if (before.accord !== after.accord) changes.push('accord version');
   if (before.principles.join(',') !== after.principles.join(',')) changes.push('principles');
@@ -22,5 +31,6 @@ export function pledgeChanges(before: PledgeSubject, after: PledgeSubject): stri
   for (const key of LINK_KEYS) {
     if ((before.links?.[key] ?? null) !== (after.links?.[key] ?? null)) changes.push(LINK_NAMES[key]);
   }
+  if (earlier.method !== later.method) changes.push('signing key');
   return changes;
 }

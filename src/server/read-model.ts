@@ -11,7 +11,7 @@ import { fromUtf8, toBase64 } from '../core/bytes.ts';
 import { isAccordError } from '../core/errors.ts';
 import { parseStrictJson } from '../core/json/strict-parse.ts';
 import { didWebFromDomain, domainOfDidWeb } from '../core/statements/did.ts';
-import type { PledgeSubject, TypedStatement } from '../core/statements/types.ts';
+import type { TypedStatement } from '../core/statements/types.ts';
 import { LINK_KEYS, typedStatement } from '../core/statements/types.ts';
 import { parseStatementBytes } from '../core/statements/validate.ts';
 import { getLatestCheckpoint, getLatestCheckpointSize, getRecentCheckpoints, type CheckpointRow } from '../storage/checkpoints-repo.ts';
@@ -27,7 +27,7 @@ import {
 } from '../storage/entries-repo.ts';
 import type { Database } from '../storage/schema.ts';
 import { LruMap } from './lru-map.ts';
-import { pledgeChanges } from './pledge-changes.ts';
+import { pledgeChanges, type SignedPledge } from './pledge-changes.ts';
 import { countSignatoriesByStatus, getSignatoryByDomain, listSignatories, type SignatoryRow } from '../storage/signatories-repo.ts';
 
 /** What the read model needs from the registry (see `readSourceOf` in pages.ts for the adapter). */
@@ -144,6 +144,8 @@ export interface EntryView {
 
 /** The statement types the feed and the home page report. */
 const EVENT_TYPES = ['AccordPledge', 'AccordWithdrawal', 'RegistryNotice'];
+/** Pages of 2 x limit entries that recentEvents reads at most while it skips renewals. */
+export const RENEWAL_SCAN_ROUNDS = 8;
 
 /** A pledge, a withdrawal or a registry notice, for the feed and the home page. */
 export interface EventView {
@@ -366,7 +368,7 @@ export class ReadModel {
     let withdrawal: SignatoryView['withdrawal'] = null;
     let notice: SignatoryView['notice'] = null;
     let member = false;
-    let lastPledge: PledgeSubject | null = null;
+    let lastPledge: SignedPledge | null = null;
     for (const e of entries) {
       const t = this.#parsed.get(e);
       if (t === null) continue;
@@ -376,15 +378,16 @@ export class ReadModel {
           const s = t.subject;
           const a = accordByDigest.get(s.accord);
           const accordName = a === undefined ? 'an accord' : `version ${a.version} of the accord`;
+          const signed = { subject: s, method: t.doc.proof.verificationMethod };
           if (member && lastPledge !== null) {
-            const changes = pledgeChanges(lastPledge, s);
+            const changes = pledgeChanges(lastPledge, signed);
             item.summary = `Pledged again to ${accordName}, as “${s.name}” (${changes.length === 0 ? 'unchanged: a renewal' : `changed: ${changes.join(', ')}`}).`;
           } else {
             item.summary = `Pledged to ${accordName}, as “${s.name}”.`;
           }
           item.signedWith = t.doc.proof.verificationMethod;
           member = true;
-          lastPledge = s;
+          lastPledge = signed;
           withdrawal = null;
           break;
         }
@@ -453,25 +456,33 @@ export class ReadModel {
    * read back from the newest entry; the statements are read for the names they carried at the
    * time. A pledge that changes nothing (pledge-changes.ts) is left out: it is not news, and a
    * signatory renewing its pledge again and again must not push everything else out of the feed.
+   * The search is bounded (RENEWAL_SCAN_ROUNDS pages); if renewals fill all of it, the newest
+   * renewal of each signatory met stands in for them, so the list is never emptied by them.
    */
   async recentEvents(limit: number): Promise<EventView[]> {
     const out: EventView[] = [];
+    const renewals = new Map<string, EventView>();
     let before: number | undefined;
-    // Bounded: a log of nothing but renewals ends the search after a few pages of them.
-    for (let round = 0; out.length < limit && round < 8; round++) {
+    for (let round = 0; out.length < limit && round < RENEWAL_SCAN_ROUNDS; round++) {
       const page = await getRecentEntries(this.#src.db, { limit: limit * 2, types: EVENT_TYPES, ...(before === undefined ? {} : { before }) });
       for (const s of page) {
         if (out.length >= limit) break;
         const event = await this.#event(s);
-        if (event !== null) out.push(event);
+        if (event === null) continue;
+        if (event.changes?.length === 0) {
+          if (!renewals.has(event.domain)) renewals.set(event.domain, event);
+        } else {
+          out.push(event);
+        }
       }
-      if (page.length < limit * 2) break;
+      if (page.length < limit * 2) return out;
       before = (page[page.length - 1] as EntrySummary).index;
     }
-    return out;
+    if (out.length >= limit) return out;
+    return [...out, ...renewals.values()].sort((a, b) => b.index - a.index).slice(0, limit);
   }
 
-  /** The event of one pledge, withdrawal or notice; null for a pledge that renews the one before unchanged. */
+  /** The event of one pledge, withdrawal or notice (a renewal has `changes` []). */
   async #event(s: EntrySummary): Promise<EventView | null> {
     const row = await getEntry(this.#src.db, s.index);
     const t = row === undefined ? null : this.#parsed.get(row);
@@ -484,8 +495,8 @@ export class ReadModel {
       const prevRow = p.previous === null ? undefined : await getEntryByDigest(this.#src.db, p.previous);
       const prev = prevRow === undefined ? null : this.#parsed.get(prevRow);
       if (prev === null || prev.kind !== 'AccordPledge') return { ...base, type: 'AccordPledge', name: p.name, update: false };
-      const changes = pledgeChanges(prev.subject, p);
-      return changes.length === 0 ? null : { ...base, type: 'AccordPledge', name: p.name, update: true, changes };
+      const changes = pledgeChanges({ subject: prev.subject, method: prev.doc.proof.verificationMethod }, { subject: p, method: t.doc.proof.verificationMethod });
+      return { ...base, type: 'AccordPledge', name: p.name, update: true, changes };
     }
     // A withdrawal or a notice carries no name: show the one the signatory is listed under.
     const name = (await getSignatoryByDomain(this.#src.db, domain))?.state.name ?? null;

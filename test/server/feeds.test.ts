@@ -119,18 +119,18 @@ describe('GET /signatories.csv', () => {
       'Acme Corp',
       'signatory',
       expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
-      acme[4], // a signatory's status holds since its pledge
       f.accord,
       f.heads['acme.test'],
       'CH',
       'https://acme.test/',
+      acme[4], // status_since: a signatory's status holds since its pledge
     ]);
     expect(byDomain.get('quit.test')![3]).toBe('withdrawn');
     expect(byDomain.get('gone.test')![3]).toBe('delisted');
     // status_since: the withdrawal, the delisting: the dates of those entries.
     const validFrom = async (label: string): Promise<string> => (JSON.parse((await getText(`/api/v1/entries/${f.indexes[label]}`)).body) as { validFrom: string }).validFrom;
-    expect(byDomain.get('quit.test')![5]).toBe(await validFrom('quit-withdraw'));
-    expect(byDomain.get('gone.test')![5]).toBe(await validFrom('gone-delist'));
+    expect(byDomain.get('quit.test')![9]).toBe(await validFrom('quit-withdraw'));
+    expect(byDomain.get('gone.test')![9]).toBe(await validFrom('gone-delist'));
     expect(byDomain.get('evil.test')![2]).toBe(XSS_NAME);
   });
 
@@ -155,7 +155,7 @@ describe('neutraliseCell', () => {
     const csv = signatoriesCsv([
       { domain: 'a.test', did: 'did:web:a.test', name: 'A', status: 'signatory', since: '', status_since: '', accord: '', head: '', country: '', website: '=cmd' },
     ]);
-    expect(csv).toContain(",'=cmd\r\n");
+    expect(csv).toContain(",'=cmd,\r\n");
   });
 });
 

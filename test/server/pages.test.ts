@@ -144,6 +144,9 @@ describe('the pages', () => {
       const validFrom = async (index: number | undefined): Promise<string> => (JSON.parse((await request(f.app).get(`/api/v1/entries/${index}`)).text) as { validFrom: string }).validFrom;
       expect(cellOf('quit.test')).toBe(await validFrom(f.indexes['quit-withdraw']));
       expect(cellOf('gone.test')).toBe(await validFrom(f.indexes['gone-delist']));
+      // Listed again since the relisting, which came after its pledge.
+      expect(cellOf(RELISTED)).toBe(await validFrom(f.indexes['relisted-relist']));
+      expect(cellOf('acme.test')).toBe(await validFrom(f.indexes['acme-pledge']));
       const api = (await request(f.app).get('/api/v1/signatories/quit.test')).body as { since: string; statusSince: string };
       expect(api.statusSince).toBe(cellOf('quit.test'));
       expect(api.since).toBe(await validFrom(f.indexes['quit-pledge']));
@@ -198,7 +201,7 @@ describe('the pages', () => {
         expect(html).toContain(`<a href="/log/entries/${f.indexes[label]}">${f.indexes[label]}</a>`);
       }
       expect(html).toContain('Pledged to version 1 of the accord, as “Acme Corp”.');
-      expect(html).toContain('Pledged again to version 1 of the accord, as “Acme Corp” (changed: security.txt).');
+      expect(html).toContain('Pledged again to version 1 of the accord, as “Acme Corp” (changed: security.txt, signing key).');
       expect(html.match(/<td data-label="Type">Domain attestation<\/td>/g)).toHaveLength(2);
     });
 

@@ -43,6 +43,24 @@ describe.each(engines)('openDatabase on $name', (engine) => {
     });
   });
 
+  it('dates the notice of a signatory state stored before notices kept their date (2026-12-02-notice-dates)', async () => {
+    const { handle } = await fresh();
+    await insertEntries(handle.db, [0, 1, 2].map((i) => ({ ...entry(i), validFrom: `2026-12-01T10:00:0${i}Z` })));
+    const legacy = { did: 'did:web:gone.example', delisted: true, notice: { action: 'delist', reason: 'r', index: 2 } };
+    const dated = { did: 'did:web:dated.example', delisted: true, notice: { action: 'delist', reason: 'r', index: 1, validFrom: '2026-11-30T00:00:00Z' } };
+    for (const s of [legacy, dated, { did: 'did:web:none.example', notice: null }]) {
+      await handle.db.insertInto('signatories').values({ did: s.did, domain: s.did.slice(8), name: null, status: 'delisted', since: null, updated_idx: 2, state: JSON.stringify(s) }).execute();
+    }
+    // As if the database had been migrated before this migration existed.
+    await handle.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '2026-12-02-notice-dates' as never).execute();
+    const { results } = await new Migrator({ db: handle.db, provider: migrationProvider(handle.engine) }).migrateToLatest();
+    expect(results?.map((r) => [r.migrationName, r.status])).toEqual([['2026-12-02-notice-dates', 'Success']]);
+    const state = async (did: string) => JSON.parse((await handle.db.selectFrom('signatories').select('state').where('did', '=', did).executeTakeFirstOrThrow()).state) as Record<string, unknown>;
+    expect(await state('did:web:gone.example')).toEqual({ ...legacy, notice: { ...legacy.notice, validFrom: '2026-12-01T10:00:02Z' } });
+    expect(await state('did:web:dated.example')).toEqual(dated);
+    expect(await state('did:web:none.example')).toEqual({ did: 'did:web:none.example', notice: null });
+  });
+
   if (engine.name === 'sqlite') {
     it('sets WAL, synchronous FULL, a busy timeout and foreign keys', async () => {
       const { handle } = await fresh();

@@ -57,12 +57,14 @@ export function signatoryStatus(s: SignatoryState): SignatoryStatus | null {
 }
 
 /**
- * Since when the signatory has had its present status: the pledge that began its membership, its
- * withdrawal, or its delisting (null where the state does not know: a delisting stored before
- * notices kept their date).
+ * Since when the signatory has had its present status: its delisting; a relisting after its latest
+ * pledge or withdrawal (listed again since then); or else the pledge that began its membership, or
+ * its withdrawal. Null where the state does not know.
  */
 export function statusSince(s: SignatoryState): string | null {
   if (s.delisted) return s.notice?.validFrom ?? null;
+  const relist = s.notice?.action === 'relist' && s.notice.index > (s.headIndex ?? -1) ? (s.notice.validFrom ?? null) : null;
+  if (relist !== null) return relist;
   if (s.membership === 'withdrawn') return s.updatedAt;
   return s.since;
 }

@@ -26,7 +26,8 @@ export function escapeXml(s: string): string {
 // ---------------------------------------------------------------------------------------------
 
 /** `since`: the pledge that began the current (or last) membership; `status_since`: since when the status holds. */
-export const CSV_COLUMNS = ['domain', 'did', 'name', 'status', 'since', 'status_since', 'accord', 'head', 'country', 'website'] as const;
+// status_since came later: last, so that a reader of the earlier columns by position still works.
+export const CSV_COLUMNS = ['domain', 'did', 'name', 'status', 'since', 'accord', 'head', 'country', 'website', 'status_since'] as const;
 
 /**
  * DESIGN 7: a cell beginning with `=`, `+`, `-` or `@` gets a leading `'`, so a spreadsheet shows
@@ -128,7 +129,8 @@ export function eventTitle(e: EventView): string {
   if (e.type === 'AccordWithdrawal') return `${e.domain} withdrew from the accord`;
   if (e.type === 'RegistryNotice') return e.action === 'delist' ? `${e.domain} was delisted by the registry` : `${e.domain} was relisted by the registry`;
   if (!e.update) return `${e.domain} signed the accord`;
-  return `${e.domain} updated its pledge${e.changes !== null && e.changes.length > 0 ? ` (${e.changes.join(', ')})` : ''}`;
+  if (e.changes !== null && e.changes.length === 0) return `${e.domain} renewed its pledge, unchanged`;
+  return `${e.domain} updated its pledge${e.changes === null ? '' : ` (${e.changes.join(', ')})`}`;
 }
 
 /**

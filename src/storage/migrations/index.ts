@@ -5,6 +5,7 @@
  */
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-12-01-initial.ts';
+import * as noticeDates from './2026-12-02-notice-dates.ts';
 import type { Engine } from './2026-12-01-initial.ts';
 
 export type { Engine };
@@ -12,7 +13,10 @@ export type { Engine };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Up = (db: Kysely<any>, engine: Engine) => Promise<void>;
 
-const MIGRATIONS: ReadonlyArray<readonly [name: string, up: Up]> = [['2026-12-01-initial', initial.up]];
+const MIGRATIONS: ReadonlyArray<readonly [name: string, up: Up]> = [
+  ['2026-12-01-initial', initial.up],
+  ['2026-12-02-notice-dates', (db) => noticeDates.up(db)],
+];
 
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
