@@ -92,6 +92,18 @@ describe('the pages', () => {
       expect(html).toContain(`--log-key ${f.registry.keys.logVerifierKey}`);
       expect(html).toContain('npx accord-verify http://127.0.0.1');
     });
+
+    it('lists the latest events in the words of the feed: updates with what changed, notices; renewals left out', async () => {
+      const html = await page('/');
+      const list = html.slice(html.indexOf('Latest pledges, withdrawals and notices'), html.indexOf('</ul>', html.indexOf('Latest pledges, withdrawals and notices')));
+      const items = list.split('<li>').slice(1);
+      expect(items).toHaveLength(8);
+      expect(items[0]).toContain('<a href="/signatories/evil.test">evil.test</a> updated its pledge (country)');
+      expect(items[1]).toContain(`<a href="/signatories/${RELISTED}">${RELISTED}</a> was relisted by the registry`);
+      expect(items[2]).toContain(`${RELISTED}</a> was delisted by the registry`);
+      expect(items[3]).toContain('<a href="/signatories/gone.test">gone.test</a> was delisted by the registry');
+      expect(list).not.toContain('renewed');
+    });
   });
 
   describe('GET /accord', () => {
