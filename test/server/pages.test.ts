@@ -152,7 +152,7 @@ describe('the pages', () => {
     it('dates each status from the entry that set it: a withdrawal from the withdrawal, a delisting from the notice', async () => {
       const all = await page('/signatories?status=all');
       expect(all).toContain('<th scope="col">Status since (UTC)</th>');
-      const cellOf = (domain: string): string => new RegExp(`<a href="/signatories/${domain.replace('.', '\\.')}">[\\s\\S]*?data-label="Status since"><time datetime="([^"]+)"`).exec(all)![1]!;
+      const cellOf = (domain: string): string => new RegExp(`<a href="/signatories/${domain.replace('.', '\\.')}">[\\s\\S]*?data-label="Status since \\(UTC\\)"><time datetime="([^"]+)"`).exec(all)![1]!;
       const validFrom = async (index: number | undefined): Promise<string> => (JSON.parse((await request(f.app).get(`/api/v1/entries/${index}`)).text) as { validFrom: string }).validFrom;
       expect(cellOf('quit.test')).toBe(await validFrom(f.indexes['quit-withdraw']));
       expect(cellOf('gone.test')).toBe(await validFrom(f.indexes['gone-delist']));
@@ -289,7 +289,8 @@ describe('the pages', () => {
     it('says when a current signatory was relisted, and why', async () => {
       const html = await page(`/signatories/${RELISTED}`);
       expect(html).toContain('status-panel-signatory');
-      expect(html).toContain(`after a delisting (<a href="/log/entries/${f.indexes['relisted-relist']}">log entry ${f.indexes['relisted-relist']}</a>): <q>${RELIST_REASON}</q>`);
+      expect(html).toMatch(new RegExp(`Relisted by the registry on <time datetime="[^"]+">[^<]+</time> \\(<a href="/log/entries/${f.indexes['relisted-relist']}">log entry ${f.indexes['relisted-relist']}</a>\\), after a delisting`));
+      expect(html).toContain(`Reason published by the registry: <q>${RELIST_REASON}</q>`);
       expect(await page('/signatories/acme.test')).not.toContain('Relisted by the registry');
     });
 

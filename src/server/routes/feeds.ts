@@ -148,8 +148,9 @@ export function atomFeed(events: readonly EventView[], siteUrl: string): string 
   const newest = events[0];
   const feed = new Feed({
     id: `${siteUrl}/feed.atom`,
-    title: 'Tech-sector accord: pledges and withdrawals',
-    description: 'Every pledge to the tech-sector accord and every withdrawal, as written in the registry\'s transparency log.',
+    title: 'Tech-sector accord: pledges, withdrawals and notices',
+    description:
+      "Pledges to the tech-sector accord, updates (what changed), withdrawals and the registry's delistings and relistings, as written in its transparency log. Pledges that change nothing are left out.",
     link: `${siteUrl}/`,
     feedLinks: { atom: `${siteUrl}/feed.atom` },
     language: 'en',
