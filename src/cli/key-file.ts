@@ -96,6 +96,8 @@ export async function loadKeyFile(path: string): Promise<LoadedKey> {
   }
   // Windows has no POSIX permission bits; Node reports 0o666 there, so only check on POSIX.
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    // A public did.json given by mistake is readable by all, rightly: say what it is, not chmod it.
+    if (isDidDocumentFile(await readFile(path).catch(() => null))) throw didDocumentGiven(path);
     throw new AccordError(
       'KEY_FILE_PERMISSIONS',
       `key file ${path} is accessible by others (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); ` +
@@ -108,6 +110,7 @@ export async function loadKeyFile(path: string): Promise<LoadedKey> {
   } catch (cause) {
     throw new AccordError('KEY_FILE_UNREADABLE', `cannot read key file ${path}: ${(cause as Error).message}`, { cause });
   }
+  if (isDidDocumentFile(bytes)) throw didDocumentGiven(path);
   let json: unknown;
   try {
     json = parseStrictJson(bytes, { maxBytes: 4096 });
@@ -115,4 +118,25 @@ export async function loadKeyFile(path: string): Promise<LoadedKey> {
     throw new AccordError('KEY_FILE_INVALID', `key file ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
   }
   return parseKeyFile(json, `key file ${path}`);
+}
+
+/** A DID document (an `id` and `verificationMethod`, no private key), the public file keygen also writes. */
+function isDidDocumentFile(bytes: Uint8Array | null): boolean {
+  if (bytes === null || bytes.length > 64 * 1024) return false;
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return false;
+  }
+  if (json === null || typeof json !== 'object') return false;
+  const o = json as Record<string, unknown>;
+  return typeof o.id === 'string' && Array.isArray(o.verificationMethod) && !('privateKeyMultibase' in o);
+}
+
+function didDocumentGiven(path: string): AccordError {
+  return new AccordError(
+    'KEY_FILE_INVALID',
+    `${path} is a DID document (the public did.json), not a key file: pass the private key file accord-keygen wrote with --out`,
+  );
 }

@@ -51,6 +51,14 @@ describe('loadKeyFile', () => {
     });
   });
 
+  describe('when it is the public did.json, given by mistake', () => {
+    it.each([0o644, 0o600])('says so (KEY_FILE_INVALID) rather than asking for chmod, at mode %o', async (mode) => {
+      const doc = { id: 'did:web:example.com', verificationMethod: [{ id: 'did:web:example.com#key-1', type: 'Multikey', publicKeyMultibase: freshKey().publicKeyMultibase }] };
+      const path = await keyFile(`did-${mode.toString(8)}.json`, doc, mode);
+      await expect(loadKeyFile(path)).rejects.toMatchObject({ code: 'KEY_FILE_INVALID', message: expect.stringContaining('is a DID document (the public did.json), not a key file') });
+    });
+  });
+
   describe('when the public key does not belong to the private key', () => {
     it('fails with KEY_FILE_INVALID', async () => {
       const path = await keyFile('mismatch.json', { ...freshKey(), publicKeyMultibase: freshKey().publicKeyMultibase });
