@@ -66,6 +66,10 @@ export function assetsRouter(): Router {
     }
     res.send(core.body);
   });
+  // Browsers ask for /favicon.ico on their own (for the feed or the JSON, say): the icon is an SVG.
+  router.get('/favicon.ico', (_req, res) => {
+    res.redirect(301, '/assets/favicon.svg');
+  });
   router.use(
     '/assets',
     express.static(PUBLIC_DIR, {

@@ -342,6 +342,16 @@ describe('the pages', () => {
       const again = await request(f.app).get('/assets/accord-core.js').set('if-none-match', core.headers.etag as string);
       expect(again.status).toBe(304);
     });
+
+    it('names an icon on every page, and sends a browser asking for /favicon.ico to it', async () => {
+      expect(await page('/')).toContain('<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">');
+      const ico = await request(f.app).get('/favicon.ico');
+      expect(ico.status).toBe(301);
+      expect(ico.headers.location).toBe('/assets/favicon.svg');
+      const svg = await request(f.app).get('/assets/favicon.svg');
+      expect(svg.status).toBe(200);
+      expect(svg.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    });
   });
 
   describe('GET /log/entries/:index', () => {
