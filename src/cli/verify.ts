@@ -35,7 +35,8 @@ options:
                    is created or replaced only after a run without findings
   --json           print { ok, origin, size, root, findings } on stdout
   --workers N      threads checking entries and signatures (default: the number of CPUs;
-                   0 checks everything in the main thread)
+                   never more than the log has tiles of 256 entries; 0 checks everything in
+                   the main thread)
   --quiet          no summary, only findings (and the JSON with --json)
 
 exit status: 0 all verified, 1 a finding, 2 could not check`;
