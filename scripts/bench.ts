@@ -146,7 +146,6 @@ function baseline(ms = 3000): number {
   return (n * 1000) / (now - start);
 }
 
-/** The generated mirror for --entries, cached in the temp dir (generation takes longer than verifying). */
 interface Mirror {
   dir: string;
   logKey: string;
@@ -155,6 +154,7 @@ interface Mirror {
   signatures: string;
 }
 
+/** The generated mirror for --entries, cached in the temp dir (generation takes longer than verifying). */
 async function mirror(): Promise<Mirror> {
   const dir = join(tmpdir(), `accord-bench-mirror-${ENTRIES}`);
   const marker = join(dir, '.bench-complete.json');

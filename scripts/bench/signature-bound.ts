@@ -5,8 +5,8 @@
  * audit's other work: no parsing, no canonical check, no schema, no hashing, no rules, no tree.
  * The checks are routed to the threads by the key's first byte, as verify-pool.ts routes them, so
  * a key is imported by one thread; a thread done with its own takes chunks of the others'
- * (importing what it meets there), so none waits while another has work. Whatever else an auditor does can only lower its ratio from here; the gap
- * between the two is what that other work costs.
+ * (importing what it meets there), so none waits while another has work. Whatever else an auditor
+ * does can only lower its ratio from here; the gap between the two is what that other work costs.
  *
  * The checks come from the generator (generate-mirror.ts writes them beside the mirror); every
  * one must verify, or the figure is refused.

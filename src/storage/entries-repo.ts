@@ -129,11 +129,10 @@ export async function getLatestBySubjectAndType(db: Db, subject: string, type: s
   return r === undefined ? undefined : toRow(r);
 }
 
-/** The newest entries, newest first; `before` pages backwards (exclusive index). */
-export async function getRecentEntries(db: Db, opts: { limit: number; before?: number; type?: string; types?: readonly string[] }): Promise<EntrySummary[]> {
+/** The newest entries (of `types`, if given), newest first; `before` pages backwards (exclusive index). */
+export async function getRecentEntries(db: Db, opts: { limit: number; before?: number; types?: readonly string[] }): Promise<EntrySummary[]> {
   let q = db.selectFrom('entries').select(SUMMARY);
   if (opts.before !== undefined) q = q.where('idx', '<', opts.before);
-  if (opts.type !== undefined) q = q.where('type', '=', opts.type);
   if (opts.types !== undefined) q = q.where('type', 'in', [...opts.types]);
   const rows = await q.orderBy('idx', 'desc').limit(opts.limit).execute();
   return rows.map(toSummary);

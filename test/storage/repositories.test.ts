@@ -78,7 +78,7 @@ describe.each(engines)('repositories on $name', (engine) => {
       expect((await getLatestBySubjectAndType(h.db, 'did:web:b.example', 'DomainAttestation'))?.index).toBe(3);
       expect((await getRecentEntries(h.db, { limit: 3 })).map((e) => e.index)).toEqual([6, 5, 4]);
       expect((await getRecentEntries(h.db, { limit: 3, before: 4 })).map((e) => e.index)).toEqual([3, 2, 1]);
-      expect((await getRecentEntries(h.db, { limit: 10, type: 'AccordPledge' })).map((e) => e.index)).toEqual([4, 2]);
+      expect((await getRecentEntries(h.db, { limit: 10, types: ['AccordPledge'] })).map((e) => e.index)).toEqual([4, 2]);
       expect(await countEntriesByType(h.db)).toEqual({ AccordText: 2, DomainAttestation: 2, AccordPledge: 2, AccordWithdrawal: 1 });
     });
 
